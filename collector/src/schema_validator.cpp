@@ -1,0 +1,67 @@
+#include "schema_validator.hpp"
+
+#include <boost/json/parse.hpp>
+#include <valijson/adapters/boost_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+#include <stdexcept>
+
+namespace telemetry_collector {
+
+struct schema_validator::impl {
+  valijson::Schema schema;
+};
+
+schema_validator::schema_validator(std::string_view schema_json) : impl_(std::make_unique<impl>()) {
+  boost::system::error_code ec;
+  const auto doc = boost::json::parse(schema_json, ec);
+  if (ec) throw std::runtime_error("schema is not valid JSON: " + ec.message());
+  valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+  valijson::adapters::BoostJsonAdapter adapter(doc);
+  parser.populateSchema(adapter, impl_->schema);
+}
+
+schema_validator::~schema_validator() = default;
+schema_validator::schema_validator(schema_validator&&) noexcept = default;
+
+namespace {
+
+// "... constraints: 'foo'." or "Missing required property 'foo'." -> foo
+std::string quoted_name(const std::string& s) {
+  auto end = s.rfind('\'');
+  if (end == std::string::npos || end == 0) return {};
+  auto begin = s.rfind('\'', end - 1);
+  if (begin == std::string::npos) return {};
+  return s.substr(begin + 1, end - begin - 1);
+}
+
+}  // namespace
+
+std::optional<validation_error> schema_validator::validate(const boost::json::value& doc) const {
+  valijson::Validator validator(valijson::Validator::kStrongTypes);
+  valijson::ValidationResults results;
+  valijson::adapters::BoostJsonAdapter adapter(doc);
+  if (validator.validate(impl_->schema, adapter, &results)) return std::nullopt;
+
+  // valijson reports the innermost failure first; its context names the member.
+  valijson::ValidationResults::Error e;
+  std::optional<validation_error> first;
+  while (results.popError(e)) {
+    validation_error v;
+    v.message = e.description;
+    if (e.context.size() >= 2) {
+      std::string member = e.context[1];  // "[name]"
+      if (member.size() >= 2 && member.front() == '[' && member.back() == ']') member = member.substr(1, member.size() - 2);
+      v.field = member;
+    } else if (e.description.find("required property") != std::string::npos ||
+               e.description.find("could not be validated") != std::string::npos) {
+      v.field = quoted_name(e.description);
+    }
+    if (!first || (first->field.empty() && !v.field.empty())) first = v;
+  }
+  return first;
+}
+
+}  // namespace telemetry_collector

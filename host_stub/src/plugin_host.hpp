@@ -1,0 +1,71 @@
+#pragma once
+// Loading plugins through ipfs_plugin/abi.h: discovery, ABI checks, the
+// services table the host offers, and ordered teardown.
+
+#include "go_log.hpp"
+#include "node_facts.hpp"
+
+#include "ipfs_common/message_result.hpp"
+#include "ipfs_plugin/abi.h"
+
+#include <boost/json/value.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ipfs_stub {
+
+// Checks a descriptor before any of its fields is trusted: known ABI version,
+// struct_size large enough, name and required entry points present.
+ipfs_common::message_result<void> validate_descriptor(const ipfs_plugin_descriptor* d);
+
+// The plugins directory shipped beside the executable: <exe>/../lib/ipfs-stub/plugins.
+std::filesystem::path bundled_plugin_dir();
+
+class plugin_host {
+ public:
+  // `log` and `state` must outlive the host.
+  plugin_host(go_logger& log, const node_state& state);
+  ~plugin_host();  // closes and unloads everything, in reverse load order
+
+  plugin_host(const plugin_host&) = delete;
+  plugin_host& operator=(const plugin_host&) = delete;
+
+  // Loads every *.so in `dirs` (in order; within a directory by name). Skips,
+  // with a log line saying why: plugins with Plugins.Plugins.<name>.Disabled
+  // true (checked by file name before dlopen and by descriptor name after),
+  // files that fail to load or fail the ABI checks, and second plugins of a
+  // name already loaded. Never fails as a whole.
+  void load(const std::vector<std::filesystem::path>& dirs);
+
+  // Calls init on every loaded plugin (or only on `only`, if non-empty). A
+  // plugin whose init fails is unloaded.
+  void init_all(int32_t context, const std::string& only = {});
+  void start_all();
+  void close_all();
+
+  std::vector<std::string> names() const;
+
+  // Runs a plugin command. Returns the plugin's status and text.
+  struct command_output {
+    int32_t status = IPFS_PLUGIN_ERR_UNKNOWN_COMMAND;
+    std::string text;
+  };
+  ipfs_common::message_result<command_output> command(const std::string& plugin, const std::string& name,
+                                                      const std::string& args_json);
+
+ private:
+  struct loaded;
+  void load_file(const std::filesystem::path& file);
+  bool disabled(const std::string& name) const;
+  loaded* find(const std::string& name);
+
+  go_logger& log_;
+  const node_state& state_;
+  ipfs_host_services services_{};
+  std::vector<std::unique_ptr<loaded>> plugins_;
+};
+
+}  // namespace ipfs_stub

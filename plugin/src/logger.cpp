@@ -1,0 +1,23 @@
+#include "logger.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace ipfs_telemetry {
+
+logger::logger(const ipfs_host_services* services, const char* subsystem)
+    : services_(services), subsystem_(subsystem) {}
+
+bool logger::enabled(int level) const {
+  if (!IPFS_SERVICES_HAS(services_, log)) return false;
+  if (!IPFS_SERVICES_HAS(services_, log_enabled)) return true;
+  return services_->log_enabled(services_->host_ctx, level, subsystem_) != 0;
+}
+
+void logger::log(int level, std::string_view message) const {
+  if (!IPFS_SERVICES_HAS(services_, log)) return;
+  const std::string text(message);  // NUL-terminated copy for the C call
+  services_->log(services_->host_ctx, level, subsystem_, text.c_str());
+}
+
+}  // namespace ipfs_telemetry

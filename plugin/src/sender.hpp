@@ -1,0 +1,43 @@
+#pragma once
+// The transport seam: how a body gets to the endpoint. The service depends on
+// this interface only, so transports can change (HTTPS, proxies, retries)
+// without touching scheduling, and tests can substitute a fake.
+
+#include <boost/system/error_code.hpp>
+
+#include <functional>
+#include <string>
+
+namespace ipfs_telemetry {
+
+struct send_outcome {
+  boost::system::error_code ec;  // set when no HTTP status was obtained
+  std::string step;              // with ec: the failing step ("resolve", "connect", "write", "read", ...)
+  unsigned status = 0;           // the HTTP status when ec is clear
+
+  bool success() const { return !ec && status >= 200 && status < 300; }
+  // One line for logs: "HTTP 503" or "connect: Connection refused".
+  std::string describe() const;
+};
+
+struct send_request {
+  std::string endpoint;    // validated http(s) URL
+  std::string body;        // the exact JSON text to send
+  std::string user_agent;  // the node's agent version
+};
+
+class sender {
+ public:
+  using completion = std::function<void(send_outcome)>;
+  virtual ~sender() = default;
+
+  // Starts one POST of `request.body` (JSON) to `request.endpoint`. Calls `done` exactly once,
+  // on the io_context thread that owns this sender, also after cancel()
+  // (with operation_aborted). At most one send is in flight at a time.
+  virtual void async_send(send_request request, completion done) = 0;
+
+  // Aborts the send in flight, if any, promptly. Called on the owning thread.
+  virtual void cancel() = 0;
+};
+
+}  // namespace ipfs_telemetry

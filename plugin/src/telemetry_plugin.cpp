@@ -1,0 +1,256 @@
+#include "telemetry_plugin.hpp"
+
+#include "collect.hpp"
+#include "go_duration.hpp"
+#include "http_sender.hpp"
+#include "log_event.hpp"
+#include "retire_marker.hpp"
+#include "uuid_store.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <cstdlib>
+
+#ifndef TELEMETRY_DEFAULT_ENDPOINT
+#define TELEMETRY_DEFAULT_ENDPOINT ""
+#endif
+#ifndef TELEMETRY_DOCS_URL
+#define TELEMETRY_DOCS_URL "docs/telemetry.md"
+#endif
+
+#include "ipfs_common/message_result.hpp"
+
+namespace ipfs_telemetry {
+
+using ipfs_common::fail;
+using ipfs_common::succeed;
+namespace {
+
+constexpr const char* k_placeholder_uuid = "00000000-0000-0000-0000-000000000000";
+
+std::string_view to_string(endpoint_source s) {
+  switch (s) {
+    case endpoint_source::config: return "config";
+    case endpoint_source::build_default: return "build default";
+    case endpoint_source::none: return "none";
+    case endpoint_source::invalid: return "invalid";
+  }
+  return "none";
+}
+
+}  // namespace
+
+plugin_deps default_deps() {
+  plugin_deps d;
+  d.getenv = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+  d.fs = std::make_shared<posix_file_system>();
+  d.make_sender = [](boost::asio::any_io_executor ex) -> std::unique_ptr<sender> {
+    return std::make_unique<http_sender>(std::move(ex));
+  };
+  d.platform = &current_platform();
+  d.default_endpoint = TELEMETRY_DEFAULT_ENDPOINT;
+  d.docs_url = TELEMETRY_DOCS_URL;
+  return d;
+}
+
+telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
+    : deps_(std::move(deps)),
+      services_(env.services),
+      log_(env.services),
+      repo_(env.repo_path ? env.repo_path : ""),
+      context_(env.context),
+      init_time_(std::chrono::steady_clock::now()) {
+  // Config: the host hands us the block as JSON text.
+  boost::json::value cfg_json;
+  if (env.config_json && *env.config_json) {
+    boost::system::error_code ec;
+    cfg_json = boost::json::parse(env.config_json, ec);
+    if (ec) {
+      log_.warn("Plugins.Plugins.telemetry.Config: not valid JSON (" + ec.message() + "); using the defaults");
+      cfg_json = nullptr;
+    }
+  }
+  auto parsed = parse_plugin_config(cfg_json);
+  for (const auto& w : parsed.warnings) log_.warn(w);
+  config_ = std::move(parsed.config);
+
+  mode_inputs in;
+  in.ipfs_telemetry_env = deps_.getenv("IPFS_TELEMETRY");
+  in.do_not_track_env = deps_.getenv("DO_NOT_TRACK");
+  in.config_mode = config_.mode;
+  mode_ = resolve_mode(in);
+  if (!mode_.warning.empty()) log_.warn(mode_.warning);
+
+  if (config_.endpoint_invalid) {
+    endpoint_source_ = endpoint_source::invalid;
+  } else if (!config_.endpoint.empty()) {
+    endpoint_ = config_.endpoint;
+    endpoint_source_ = endpoint_source::config;
+  } else if (!deps_.default_endpoint.empty()) {
+    if (auto v = validate_endpoint(deps_.default_endpoint)) {
+      endpoint_ = *v;
+      endpoint_source_ = endpoint_source::build_default;
+    } else {
+      endpoint_source_ = endpoint_source::invalid;
+      log_.error("telemetry: the build's default endpoint is unusable: " + v.error());
+    }
+  }
+
+  // An explicit opt-out (not an unrecognized value) removes the identifier.
+  if (mode_.mode == telemetry_mode::off && mode_.warning.empty()) {
+    log_.info("telemetry disabled via opt-out");
+    uuid_store uuids(*deps_.fs, repo_);
+    auto removed = uuids.remove();
+    if (!removed)
+      log_.error(removed.error());
+    else if (*removed)
+      log_.info("removed existing telemetry UUID file due to opt-out");
+  }
+}
+
+telemetry_plugin::~telemetry_plugin() { close(); }
+
+void telemetry_plugin::start() {
+  if (service_) return;
+  if (mode_.mode == telemetry_mode::off) {
+    log_.info("telemetry collection skipped: opted out");
+    return;
+  }
+  if (endpoint_source_ == endpoint_source::invalid) {
+    log_.warn("telemetry: Plugins.Plugins.telemetry.Config.Endpoint is unusable; nothing will be sent");
+    return;
+  }
+  if (endpoint_.empty()) {
+    log_.info(
+        "telemetry: no endpoint configured (Plugins.Plugins.telemetry.Config.Endpoint) and this build has no "
+        "default endpoint; nothing will be sent and no UUID is written");
+    return;
+  }
+  service_settings s;
+  s.repo = repo_;
+  s.endpoint = endpoint_;
+  s.delay = config_.delay;
+  s.interval = config_.interval;
+  s.mode = mode_.mode;
+  s.docs_url = deps_.docs_url;
+  s.init_time = init_time_;
+
+  service_ = std::make_unique<telemetry_service>(
+      std::move(s), log_, *deps_.fs, [this] { return query_facts(); }, deps_.make_sender, *deps_.platform);
+  service_->start();
+}
+
+void telemetry_plugin::close() {
+  if (service_) {
+    service_->stop();
+    service_.reset();
+  }
+}
+
+boost::system::result<node_facts, std::string> telemetry_plugin::query_facts() const {
+  if (!IPFS_SERVICES_HAS(services_, node_facts)) return fail("the host offers no node facts");
+  char* raw = services_->node_facts(services_->host_ctx);
+  if (!raw) return fail("the host could not compute node facts");
+  std::string text(raw);
+  if (IPFS_SERVICES_HAS(services_, free_string)) services_->free_string(services_->host_ctx, raw);
+  boost::system::error_code ec;
+  auto jv = boost::json::parse(text, ec);
+  if (ec) return fail("node facts are not valid JSON: " + ec.message());
+  auto facts = boost::json::try_value_to<node_facts>(jv);
+  if (!facts) return fail("node facts are incomplete: " + facts.error().message());
+  return std::move(*facts);
+}
+
+command_result telemetry_plugin::command(std::string_view name, const boost::json::array& args) {
+  bool json = false;
+  for (const auto& a : args) {
+    if (a.is_string() && a.get_string() == "--json")
+      json = true;
+    else
+      return {IPFS_PLUGIN_ERR_INVALID_ARGUMENT,
+              "unknown argument " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) +
+                  "'; accepted: --json (status only)"};
+  }
+  if (name == "status") return status(json);
+  if (name == "show" && !json) return show();
+  return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND,
+          "unknown telemetry command \"" + std::string(name) + "\"; accepted: status [--json], show"};
+}
+
+command_result telemetry_plugin::status(bool json) const {
+  uuid_store uuids(*deps_.fs, repo_);
+  retire_marker marker(*deps_.fs, repo_);
+  auto loaded = uuids.load();
+  auto retired_by = marker.endpoint();
+
+  boost::json::object o;
+  o["mode"] = to_string(mode_.mode);
+  o["mode_source"] = to_string(mode_.source);
+  o["mode_value"] = mode_.raw;
+  if (!mode_.warning.empty()) o["mode_warning"] = mode_.warning;
+  o["endpoint"] = endpoint_;
+  o["endpoint_source"] = to_string(endpoint_source_);
+  o["delay"] = format_go_duration(config_.delay);
+  o["interval"] = format_go_duration(config_.interval);
+  o["uuid_file"] = uuids.path().string();
+  o["uuid_exists"] = loaded && loaded->has_value();
+  if (!loaded) o["uuid_error"] = loaded.error();
+  bool retired = !endpoint_.empty() && marker.retires(endpoint_);
+  o["retired"] = retired;
+  if (retired_by && retired_by->has_value()) o["retired_by"] = **retired_by;
+
+  if (json) return {IPFS_PLUGIN_OK, boost::json::serialize(o) + "\n"};
+
+  std::string t;
+  t += "Mode:      " + std::string(to_string(mode_.mode));
+  if (mode_.source == mode_source::default_)
+    t += " (default)\n";
+  else
+    t += " (from " + std::string(to_string(mode_.source)) + "=\"" + mode_.raw + "\")\n";
+  if (!mode_.warning.empty()) t += "Warning:   " + mode_.warning + "\n";
+  if (endpoint_source_ == endpoint_source::invalid)
+    t += "Endpoint:  unusable (see the warning above); nothing is sent\n";
+  else if (endpoint_.empty())
+    t += "Endpoint:  none configured and no build default; nothing is sent\n";
+  else
+    t += "Endpoint:  " + endpoint_ + " (" + std::string(to_string(endpoint_source_)) + ")\n";
+  t += "Schedule:  first send " + format_go_duration(config_.delay) + " after daemon start, then every " +
+       format_go_duration(config_.interval) + "\n";
+  if (!loaded)
+    t += "UUID:      unreadable: " + loaded.error() + "\n";
+  else if (loaded->has_value())
+    t += "UUID:      " + **loaded + " (" + uuids.path().string() + ")\n";
+  else
+    t += "UUID:      none yet (created at the first daemon start with telemetry on)\n";
+  if (retired)
+    t += "Retired:   yes, by " + endpoint_ + " (delete " + marker.path().string() + " to resume)\n";
+  else if (retired_by && retired_by->has_value())
+    t += "Retired:   no (a marker names another endpoint: " + **retired_by + ")\n";
+  else
+    t += "Retired:   no\n";
+  return {IPFS_PLUGIN_OK, t};
+}
+
+command_result telemetry_plugin::show() const {
+  auto facts = query_facts();
+  if (!facts) return {IPFS_PLUGIN_ERR_FAILED, "cannot compute the payload: " + facts.error()};
+  uuid_store uuids(*deps_.fs, repo_);
+  auto loaded = uuids.load();
+  std::string uuid = k_placeholder_uuid;
+  if (loaded && loaded->has_value()) {
+    uuid = **loaded;
+  } else {
+    log_.warn(std::string("no telemetry UUID exists yet; the uuid field shows the placeholder ") +
+              k_placeholder_uuid + " (a random UUID is created at the first daemon start with telemetry on)");
+  }
+  const auto uptime = std::chrono::steady_clock::now() - init_time_;
+  return {IPFS_PLUGIN_OK, to_wire(collect_event(*facts, *deps_.platform, uuid, uptime)) + "\n"};
+}
+
+}  // namespace ipfs_telemetry

@@ -1,0 +1,80 @@
+#pragma once
+// The telemetry plugin behind the C shim: init-time decisions (config, mode,
+// endpoint, opt-out cleanup), the daemon service, and the CLI commands.
+// Knows nothing of the ABI's memory or status rules; the shim does.
+
+#include "file_system.hpp"
+#include "logger.hpp"
+#include "mode.hpp"
+#include "plugin_config.hpp"
+#include "platform.hpp"
+#include "telemetry_service.hpp"
+
+#include "ipfs_plugin/abi.h"
+
+#include <boost/json/array.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace ipfs_telemetry {
+
+// Reads an environment variable; nullopt when unset.
+using env_reader = std::function<std::optional<std::string>(const char* name)>;
+
+// Everything the plugin touches outside itself, as seams. default_deps() gives
+// the real ones.
+struct plugin_deps {
+  env_reader getenv;
+  std::shared_ptr<file_system> fs;
+  sender_factory make_sender;
+  const platform_info* platform = nullptr;
+  std::string default_endpoint;  // the build's TELEMETRY_DEFAULT_ENDPOINT
+  std::string docs_url;
+};
+plugin_deps default_deps();
+
+enum class endpoint_source { config, build_default, none, invalid };
+
+struct command_result {
+  int32_t status = IPFS_PLUGIN_OK;
+  std::string text;
+};
+
+class telemetry_plugin {
+ public:
+  // Does no network I/O and starts no thread. With mode "off" from an explicit
+  // opt-out, removes the UUID file (as Kubo does at init).
+  telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps);
+  ~telemetry_plugin();
+
+  void start();
+  void close();
+  command_result command(std::string_view name, const boost::json::array& args);
+
+  const mode_decision& mode() const { return mode_; }
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  boost::system::result<node_facts, std::string> query_facts() const;
+  command_result status(bool json) const;
+  command_result show() const;
+
+  plugin_deps deps_;
+  const ipfs_host_services* services_;
+  logger log_;
+  std::filesystem::path repo_;
+  int32_t context_;
+  plugin_config config_;
+  mode_decision mode_;
+  std::string endpoint_;  // effective; empty when nothing may be sent
+  endpoint_source endpoint_source_ = endpoint_source::none;
+  std::chrono::steady_clock::time_point init_time_;
+  std::unique_ptr<telemetry_service> service_;
+};
+
+}  // namespace ipfs_telemetry

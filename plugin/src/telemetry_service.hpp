@@ -1,0 +1,92 @@
+#pragma once
+// The daemon side of the plugin: one thread running one io_context, a timer
+// that fires after Delay and then every Interval, and the send cycle
+// (collect -> serialize -> send -> handle outcome).
+//
+// Threading: start() and stop() are called by the host's thread; everything
+// else runs on the service's own thread. All mutable state is touched only
+// there (the io_context is single-threaded, so it is an implicit strand).
+// stop() is bounded: it cancels the timer and the send in flight and joins.
+
+#include "file_system.hpp"
+#include "logger.hpp"
+#include "mode.hpp"
+#include "node_facts.hpp"
+#include "platform.hpp"
+#include "retire_marker.hpp"
+#include "sender.hpp"
+#include "uuid_store.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace ipfs_telemetry {
+
+struct service_settings {
+  std::filesystem::path repo;
+  std::string endpoint;  // validated, non-empty
+  std::chrono::nanoseconds delay{};
+  std::chrono::nanoseconds interval{};
+  telemetry_mode mode = telemetry_mode::on;  // on or auto_ (never off)
+  std::string docs_url;
+  std::chrono::steady_clock::time_point init_time;  // uptime counts from here
+};
+
+// Asks the host for node facts. Called on the service thread.
+using facts_provider = std::function<boost::system::result<node_facts, std::string>()>;
+// Makes the transport, bound to the service's io_context.
+using sender_factory = std::function<std::unique_ptr<sender>(boost::asio::any_io_executor)>;
+
+class telemetry_service {
+ public:
+  // `log`, `fs` and `platform` must outlive the service.
+  telemetry_service(service_settings settings, const logger& log, file_system& fs, facts_provider facts,
+                    sender_factory make_sender, const platform_info& platform);
+  ~telemetry_service();
+
+  telemetry_service(const telemetry_service&) = delete;
+  telemetry_service& operator=(const telemetry_service&) = delete;
+
+  // Spawns the thread. Checks (online, retired, UUID, notice) run on it.
+  void start();
+
+  // Cancels everything and joins. Idempotent.
+  void stop();
+
+ private:
+  void do_start();
+  void arm_timer(std::chrono::steady_clock::time_point when);
+  void on_timer(boost::system::error_code ec);
+  void do_send();
+  void on_sent(send_outcome outcome);
+  void retire();
+
+  service_settings settings_;
+  const logger& log_;
+  file_system& fs_;
+  facts_provider facts_;
+  const platform_info& platform_;
+  uuid_store uuids_;
+  retire_marker marker_;
+
+  boost::asio::io_context ioc_{1};
+  boost::asio::steady_timer timer_{ioc_};
+  std::unique_ptr<sender> sender_;
+  std::thread thread_;
+
+  // Service-thread state.
+  std::string uuid_;
+  std::chrono::steady_clock::time_point next_fire_;
+  bool stopped_ = false;
+  bool in_flight_ = false;
+};
+
+}  // namespace ipfs_telemetry
