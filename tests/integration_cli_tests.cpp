@@ -1,0 +1,188 @@
+// ipfs-stub's commands and plugin loading, with the real binaries.
+#include "support/integration.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <thread>
+
+using namespace test_support;
+
+namespace {
+struct fixture {
+  temp_dir dir;
+  node n{dir.path()};
+};
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(integration_cli_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(telemetry_show_prints_the_payload_and_creates_nothing) {
+  auto r = n.cli({"telemetry", "show"});
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  auto e = boost::json::parse(r.out).as_object();
+  BOOST_TEST(e.size() == 28u);
+  BOOST_TEST(e.at("uuid").as_string() == "00000000-0000-0000-0000-000000000000");
+  BOOST_TEST(r.err.find("placeholder") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+
+  write_text(n.uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  r = n.cli({"telemetry", "show"});
+  BOOST_TEST(boost::json::parse(r.out).at("uuid").as_string() == "f81d4fae-7dec-41d0-a765-00a0c91e6bf6");
+  BOOST_TEST(r.err.find("placeholder") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(telemetry_show_matches_what_the_daemon_sends) {
+  collector_process collector(dir.path());
+  n.point_at(collector.url(), "100ms");
+  auto d = n.daemon();
+  BOOST_REQUIRE(collector.wait_for_events(1));
+  BOOST_TEST(d->stop() == 0);
+  auto shown = boost::json::parse(n.cli({"telemetry", "show"}).out);
+  BOOST_TEST(shown == collector.events().front());
+}
+
+BOOST_AUTO_TEST_CASE(telemetry_status_reports_mode_source_endpoint_uuid_and_retirement) {
+  auto status = [&](env_changes env = {}) {
+    auto r = n.cli({"telemetry", "status", "--json"}, std::move(env));
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    return boost::json::parse(r.out).as_object();
+  };
+  auto s = status();
+  BOOST_TEST(s.at("mode").as_string() == "on");
+  BOOST_TEST(s.at("mode_source").as_string() == "default");
+  BOOST_TEST(s.at("endpoint_source").as_string() == "none");
+  BOOST_TEST(!s.at("uuid_exists").as_bool());
+  BOOST_TEST(!s.at("retired").as_bool());
+
+  n.set("Plugins.Plugins.telemetry.Config.Mode", "auto");
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "http://127.0.0.1:9/");
+  s = status();
+  BOOST_TEST(s.at("mode").as_string() == "auto");
+  BOOST_TEST(s.at("mode_source").as_string() == "config");
+  BOOST_TEST(s.at("endpoint").as_string() == "http://127.0.0.1:9/");
+  BOOST_TEST(s.at("endpoint_source").as_string() == "config");
+
+  s = status({{"DO_NOT_TRACK", "1"}});
+  BOOST_TEST(s.at("mode").as_string() == "off");
+  BOOST_TEST(s.at("mode_source").as_string() == "DO_NOT_TRACK");
+
+  s = status({{"IPFS_TELEMETRY", "on"}, {"DO_NOT_TRACK", "1"}});
+  BOOST_TEST(s.at("mode").as_string() == "on");
+  BOOST_TEST(s.at("mode_source").as_string() == "IPFS_TELEMETRY");
+
+  write_text(n.uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  write_text(n.repo() / "telemetry_retired", "http://127.0.0.1:9/\n");
+  s = status();
+  BOOST_TEST(s.at("uuid_exists").as_bool());
+  BOOST_TEST(s.at("retired").as_bool());
+
+  auto text = n.cli({"telemetry", "status"});
+  BOOST_TEST(text.out.find("Mode:      auto (from config=\"auto\")") != std::string::npos);
+  BOOST_TEST(text.out.find("Retired:   yes") != std::string::npos);
+  BOOST_TEST(text.out.find("f81d4fae-7dec-41d0-a765-00a0c91e6bf6") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_telemetry_subcommand_is_an_error) {
+  auto r = n.cli({"telemetry", "frobnicate"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("accepted: status [--json], show") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
+  collector_process collector(dir.path());
+  n.point_at(collector.url(), "100ms");
+  n.set_json("Plugins.Plugins.telemetry.Disabled", "true");
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->log_has("plugin telemetry is disabled (Plugins.Plugins.telemetry.Disabled); not loaded"));
+  // The shared object is not mapped into the daemon at all.
+  BOOST_TEST(read_text("/proc/" + std::to_string(d->pid()) + "/maps").find("telemetry.so") == std::string::npos);
+  std::this_thread::sleep_for(1s);
+  BOOST_TEST(collector.events().empty());
+  BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+  BOOST_TEST(d->stop() == 0);
+
+  auto r = n.cli({"telemetry", "status"});
+  BOOST_TEST(r.exit_code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(enabled_plugin_is_mapped) {
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(read_text("/proc/" + std::to_string(d->pid()) + "/maps").find("telemetry.so") != std::string::npos);
+  BOOST_TEST(d->stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(host_refuses_bad_plugins_and_runs_on_with_good_ones) {
+  collector_process collector(dir.path());
+  n.point_at(collector.url(), "100ms");
+  const auto plugins = n.repo() / "plugins";
+  std::filesystem::create_directories(plugins);
+  for (const char* name : {"hello.so", "bad_version.so", "too_small.so"})
+    std::filesystem::copy_file(std::filesystem::path(TEST_PLUGIN_DIR) / name, plugins / name);
+  write_text(plugins / "not_a_plugin.so", "this is not an ELF file");
+
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->log_has("bad_version.so: unsupported plugin ABI version 99 (this host supports 1)"));
+  BOOST_TEST(d->log_has("too_small.so: plugin descriptor too small: 16 bytes"));
+  BOOST_TEST(d->log_has("cannot load plugin " + (plugins / "not_a_plugin.so").string()));
+  BOOST_TEST(d->log_has("hello plugin initialized"));
+  BOOST_TEST(d->log_has("hello plugin started"));
+  BOOST_TEST(collector.wait_for_events(1));  // telemetry works beside them
+  BOOST_TEST(d->stop() == 0);
+  BOOST_TEST(d->log_has("hello plugin closed"));
+}
+
+BOOST_AUTO_TEST_CASE(init_refuses_an_existing_repo) {
+  const auto before = read_text(n.repo() / "config");
+  auto r = n.cli({"init"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("refusing to overwrite") != std::string::npos);
+  BOOST_TEST(read_text(n.repo() / "config") == before);
+}
+
+BOOST_AUTO_TEST_CASE(config_cli_get_set_and_errors) {
+  BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"}).exit_code == 0);
+  auto get = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode"});
+  BOOST_TEST(get.out == "off\n");
+  BOOST_TEST(n.cli({"config", "--json", "Routing.DelegatedRouters", "[]"}).exit_code == 0);
+  BOOST_TEST(n.cli({"config", "Routing.DelegatedRouters"}).out == "[]\n");
+
+  const auto before = read_text(n.repo() / "config");
+  auto bad = n.cli({"config", "--json", "Routing.Type", "{bad"});
+  BOOST_TEST(bad.exit_code == 1);
+  BOOST_TEST(bad.err.find("invalid JSON value for Routing.Type") != std::string::npos);
+  BOOST_TEST(read_text(n.repo() / "config") == before);
+
+  auto missing = n.cli({"config", "No.Such"});
+  BOOST_TEST(missing.exit_code == 1);
+  BOOST_TEST(missing.err.find("\"No.Such\" has no value") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(repo_comes_from_ipfs_path) {
+  auto r = run({IPFS_STUB_BIN, "config", "Bootstrap"}, {{"IPFS_PATH", n.repo().string()}});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.out.find("\"auto\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_golog_level_is_reported_and_the_default_used) {
+  auto d = n.daemon({}, {{"GOLOG_LOG_LEVEL", "telemetry=loud"}});
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->log_has("GOLOG_LOG_LEVEL: unknown level \"loud\""));
+  BOOST_TEST(d->log_has("no endpoint configured"));  // info still shown
+  BOOST_TEST(d->stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sigint_stops_the_daemon_too) {
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  ::kill(d->pid(), SIGINT);
+  BOOST_REQUIRE(d->wait_log("\tstopped"));
+  BOOST_TEST(d->stop() == 0);
+  BOOST_TEST(d->log_has("received SIGINT"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

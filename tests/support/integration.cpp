@@ -1,0 +1,165 @@
+#include "integration.hpp"
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+
+#include <csignal>
+#include <sstream>
+
+namespace test_support {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+collector_process::collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args)
+    : out_(dir / "collector-events.jsonl"), err_(dir / "collector.err") {
+  std::vector<std::string> argv = {COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--out", out_.string()};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
+  const std::string marker = "listening on 127.0.0.1:";
+  bool up = wait_until([&] { return read_text(err_).find(marker) != std::string::npos; }, 10s);
+  if (!up) throw std::runtime_error("collector did not start: " + read_text(err_));
+  const auto log = read_text(err_);
+  port_ = static_cast<unsigned short>(std::stoi(log.substr(log.find(marker) + marker.size())));
+}
+
+std::vector<boost::json::value> collector_process::events() const {
+  std::vector<boost::json::value> out;
+  std::istringstream in(read_text(out_));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(boost::json::parse(line));
+  return out;
+}
+
+bool collector_process::wait_for_events(std::size_t n, std::chrono::milliseconds timeout) const {
+  return wait_until([&] { return events().size() >= n; }, timeout);
+}
+
+daemon_process::daemon_process(const std::vector<std::string>& argv, const env_changes& env,
+                               const std::filesystem::path& dir)
+    : out_(dir / "daemon.out"), err_(dir / "daemon.err") {
+  proc_ = std::make_unique<child_process>(argv, env, out_, err_);
+  ready_ = wait_until([&] { return read_text(out_).find("Daemon is ready") != std::string::npos || !proc_->running(); },
+                      10s) &&
+           read_text(out_).find("Daemon is ready") != std::string::npos;
+}
+
+bool daemon_process::wait_log(std::string_view s, std::chrono::milliseconds timeout) const {
+  return wait_until([&] { return log_has(s); }, timeout);
+}
+
+std::optional<int> daemon_process::stop(std::chrono::milliseconds timeout) {
+  proc_->signal(SIGTERM);
+  return proc_->wait_exit(timeout);
+}
+
+node::node(const std::filesystem::path& dir) : dir_(dir), repo_(dir / "repo") {
+  auto r = cli({"init"});
+  if (r.exit_code != 0) throw std::runtime_error("ipfs-stub init failed: " + r.err);
+}
+
+run_result node::cli(std::vector<std::string> args, env_changes env) const {
+  std::vector<std::string> argv = {IPFS_STUB_BIN, "--repo-dir", repo_.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, env);
+}
+
+void node::set(const std::string& key, const std::string& value) const {
+  auto r = cli({"config", key, value});
+  if (r.exit_code != 0) throw std::runtime_error("config " + key + " failed: " + r.err);
+}
+
+void node::set_json(const std::string& key, const std::string& json) const {
+  auto r = cli({"config", "--json", key, json});
+  if (r.exit_code != 0) throw std::runtime_error("config --json " + key + " failed: " + r.err);
+}
+
+void node::point_at(const std::string& endpoint, const std::string& delay) const {
+  set("Plugins.Plugins.telemetry.Config.Endpoint", endpoint);
+  set("Plugins.Plugins.telemetry.Config.Delay", delay);
+}
+
+std::unique_ptr<daemon_process> node::daemon(std::vector<std::string> args, env_changes env) {
+  std::vector<std::string> argv = {IPFS_STUB_BIN, "--repo-dir", repo_.string(), "daemon"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto dir = dir_ / ("daemon-" + std::to_string(++daemons_));
+  std::filesystem::create_directories(dir);
+  return std::make_unique<daemon_process>(argv, env, dir);
+}
+
+namespace {
+
+struct recorded_connection : std::enable_shared_from_this<recorded_connection> {
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req;
+  http::response<http::string_body> res;
+  explicit recorded_connection(tcp::socket s) : stream(std::move(s)) {}
+};
+
+}  // namespace
+
+recording_server::recording_server(unsigned status, bool hang)
+    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+      port_(acceptor_.local_endpoint().port()),
+      status_(status),
+      hang_(hang) {
+  do_accept();
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
+recording_server::~recording_server() {
+  ioc_.stop();
+  thread_.join();
+}
+
+void recording_server::do_accept() {
+  acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    if (ec) return;
+    auto c = std::make_shared<recorded_connection>(std::move(socket));
+    http::async_read(c->stream, c->buffer, c->req, [this, c](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      {
+        std::lock_guard lock(mutex_);
+        requests_.push_back(c->req);
+        if (hang_) {
+          held_.push_back(c);  // keep the connection open, never answer
+          return;
+        }
+      }
+      c->res.result(status_);
+      c->res.version(11);
+      c->res.keep_alive(false);
+      c->res.body() = "{}";
+      c->res.prepare_payload();
+      http::async_write(c->stream, c->res, [c](beast::error_code, std::size_t) {
+        beast::error_code ignored;
+        c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      });
+    });
+    do_accept();
+  });
+}
+
+std::vector<http::request<http::string_body>> recording_server::requests() {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+std::size_t recording_server::count() {
+  std::lock_guard lock(mutex_);
+  return requests_.size();
+}
+
+unsigned short closed_port() {
+  asio::io_context ioc;
+  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+}  // namespace test_support

@@ -1,0 +1,116 @@
+#pragma once
+// Fixtures for integration tests: the real telemetry-collector and ipfs-stub
+// binaries on 127.0.0.1, and a recording HTTP server for checks on the wire.
+
+#include "test_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace test_support {
+
+using namespace std::chrono_literals;
+
+// The real collector on an ephemeral port, events written to a file.
+class collector_process {
+ public:
+  explicit collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args = {});
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  unsigned short port() const { return port_; }
+  std::vector<boost::json::value> events() const;
+  bool wait_for_events(std::size_t n, std::chrono::milliseconds timeout = 10s) const;
+  std::string log() const { return read_text(err_); }
+
+ private:
+  std::filesystem::path out_, err_;
+  std::unique_ptr<child_process> proc_;
+  unsigned short port_ = 0;
+};
+
+// A running `ipfs-stub daemon`.
+class daemon_process {
+ public:
+  daemon_process(const std::vector<std::string>& argv, const env_changes& env, const std::filesystem::path& dir);
+  bool ready() const { return ready_; }
+  std::string log() const { return read_text(err_); }
+  bool log_has(std::string_view s) const { return log().find(s) != std::string::npos; }
+  bool wait_log(std::string_view s, std::chrono::milliseconds timeout = 10s) const;
+  // SIGTERM, then the exit code (nullopt if it did not exit within `timeout`).
+  std::optional<int> stop(std::chrono::milliseconds timeout = 10s);
+  pid_t pid() const { return proc_->pid(); }
+  bool running() { return proc_->running(); }
+
+ private:
+  std::filesystem::path out_, err_;
+  std::unique_ptr<child_process> proc_;
+  bool ready_ = false;
+};
+
+// A repo made by the real `ipfs-stub init`, and helpers to drive the CLI.
+class node {
+ public:
+  explicit node(const std::filesystem::path& dir);
+  const std::filesystem::path& repo() const { return repo_; }
+  run_result cli(std::vector<std::string> args, env_changes env = {}) const;
+  void set(const std::string& key, const std::string& value) const;       // string value
+  void set_json(const std::string& key, const std::string& json) const;   // JSON value
+  // Telemetry pointed at `endpoint` with a short Delay.
+  void point_at(const std::string& endpoint, const std::string& delay = "200ms") const;
+  std::unique_ptr<daemon_process> daemon(std::vector<std::string> args = {}, env_changes env = {});
+  std::filesystem::path uuid_file() const { return repo_ / "telemetry_uuid"; }
+  std::string uuid() const { return read_text(uuid_file()).substr(0, 36); }
+
+ private:
+  std::filesystem::path dir_, repo_;
+  int daemons_ = 0;
+};
+
+// A Beast server on 127.0.0.1 that records every request and answers each
+// with `status` (or never answers, keeping the connection open, if `hang`).
+class recording_server {
+ public:
+  explicit recording_server(unsigned status = 200, bool hang = false);
+  ~recording_server();
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  std::vector<boost::beast::http::request<boost::beast::http::string_body>> requests();
+  std::size_t count();
+
+ private:
+  void do_accept();
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  unsigned short port_;
+  unsigned status_;
+  bool hang_;
+  std::mutex mutex_;
+  std::vector<boost::beast::http::request<boost::beast::http::string_body>> requests_;
+  std::vector<std::shared_ptr<void>> held_;
+  std::thread thread_;
+};
+
+// A port on 127.0.0.1 where nothing listens (bound, then released).
+unsigned short closed_port();
+
+}  // namespace test_support
+
+#include <boost/test/tools/detail/print_helper.hpp>
+
+// Exit codes print as their number, or "still running".
+namespace boost::test_tools::tt_detail {
+template <>
+struct print_log_value<std::optional<int>> {
+  void operator()(std::ostream& os, const std::optional<int>& v) {
+    if (v)
+      os << *v;
+    else
+      os << "still running";
+  }
+};
+}  // namespace boost::test_tools::tt_detail
