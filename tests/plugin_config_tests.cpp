@@ -69,7 +69,8 @@ BOOST_AUTO_TEST_CASE(mode_of_another_type_is_kept_as_json_text_so_it_fails_close
 BOOST_AUTO_TEST_CASE(unusable_endpoints_are_flagged_and_named) {
   for (const char* j : {R"({"Endpoint":"ftp://x/"})", R"({"Endpoint":"not a url"})", R"({"Endpoint":"/relative"})",
                         R"({"Endpoint":42})", R"({"Endpoint":"https://user:secret@host/"})",
-                        R"({"Endpoint":"http:///path"})"}) {
+                        R"({"Endpoint":"http:///path"})",
+                        R"({"Endpoint":"http://h:99999/"})", R"({"Endpoint":"http://h:0/"})", R"({"Endpoint":"http://h:/"})"}) {
     BOOST_TEST_CONTEXT(j) {
       auto r = parse(j);
       BOOST_TEST(r.config.endpoint_invalid);

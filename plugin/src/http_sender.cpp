@@ -40,7 +40,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
       return finish(make_error_code(boost::system::errc::protocol_not_supported), "https (not in this build)");
 
     host_ = std::string(url->encoded_host_name());
-    port_ = url->has_port() ? std::string(url->port()) : "80";
+    port_ = url->has_port() ? std::string(url->port()) : "80";  // validate_endpoint checked 1-65535
     req_.method(http::verb::post);
     req_.target(url->encoded_target().empty() ? "/" : std::string(url->encoded_target()));
     req_.version(11);
@@ -63,9 +63,8 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     boost::system::error_code ec;
     auto literal = asio::ip::make_address(std::string(url->host_address()), ec);
     if (!ec && url->host_type() != boost::urls::host_type::name) {
-      unsigned long port = std::stoul(port_);
-      endpoints_ = tcp::resolver::results_type::create(tcp::endpoint(literal, static_cast<unsigned short>(port)),
-                                                       host_, port_);
+      const std::uint16_t port = url->has_port() ? url->port_number() : 80;
+      endpoints_ = tcp::resolver::results_type::create(tcp::endpoint(literal, port), host_, port_);
       return do_connect();
     }
     resolver_.async_resolve(host_, port_, [self = shared_from_this()](boost::system::error_code ec,

@@ -58,6 +58,16 @@ void read_duration(const boost::json::object& obj, std::string_view key,
   value = *parsed;
 }
 
+bool valid_port(std::string_view p) {
+  if (p.empty() || p.size() > 5) return false;
+  unsigned long v = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned long>(c - '0');
+  }
+  return v >= 1 && v <= 65535;
+}
+
 }  // namespace
 
 boost::system::result<std::string, std::string> validate_endpoint(std::string_view text) {
@@ -68,6 +78,9 @@ boost::system::result<std::string, std::string> validate_endpoint(std::string_vi
   if (u.scheme_id() != boost::urls::scheme::http && u.scheme_id() != boost::urls::scheme::https)
     return fail("scheme \"" + std::string(u.scheme()) + "\" is not supported; expected " + accepted);
   if (u.host().empty()) return fail("\"" + std::string(text) + "\" has no host; expected " + accepted);
+  // Checked on the text: Boost.URL's port_number() wraps values above 65535.
+  if (u.has_port() && !valid_port(u.port()))
+    return fail("\"" + std::string(text) + "\" has no valid port (1-65535); expected " + accepted);
   // Credentials in the URL would end up in logs and in the notice.
   if (u.has_userinfo()) return fail("credentials in the URL are not accepted; expected " + accepted);
   if (u.path().empty()) u.set_path_absolute(true);  // "http://h" -> "http://h/"

@@ -1,0 +1,163 @@
+// Init-time decisions of the plugin core: config + environment + build
+// default -> mode, endpoint, opt-out cleanup; and the status/show commands.
+#include "telemetry_plugin.hpp"
+
+#include "support/test_support.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+using namespace ipfs_telemetry;
+using test_support::temp_dir;
+
+namespace {
+
+struct fixture {
+  temp_dir repo;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> logs;
+  ipfs_host_services services{};
+  std::string default_endpoint;
+  std::string facts_json =
+      R"({"agent_version":"a/1/","daemon":false,"online":false,"private_network":false,"repo_size":0,"addresses":[],"reachability":"Unknown","config":{}})";
+
+  fixture() {
+    services.abi_version = IPFS_PLUGIN_ABI_VERSION;
+    services.struct_size = sizeof services;
+    services.host_ctx = this;
+    services.log = [](void* ctx, int32_t, const char*, const char* m) { static_cast<fixture*>(ctx)->logs.emplace_back(m); };
+    services.node_facts = [](void* ctx) -> char* { return strdup(static_cast<fixture*>(ctx)->facts_json.c_str()); };
+    services.free_string = [](void*, char* s) { free(s); };
+  }
+
+  std::unique_ptr<telemetry_plugin> make(const char* config_json, int32_t context = IPFS_PLUGIN_CONTEXT_COMMAND) {
+    auto deps = default_deps();
+    deps.getenv = [this](const char* n) -> std::optional<std::string> {
+      auto it = env.find(n);
+      if (it == env.end()) return std::nullopt;
+      return it->second;
+    };
+    deps.default_endpoint = default_endpoint;
+    const std::string repo_path = repo.path().string();
+    ipfs_plugin_env e{};
+    e.struct_size = sizeof e;
+    e.context = context;
+    e.repo_path = repo_path.c_str();
+    e.config_json = config_json;
+    e.services = &services;
+    return std::make_unique<telemetry_plugin>(e, std::move(deps));
+  }
+
+  bool logged(std::string_view needle) const {
+    for (const auto& l : logs)
+      if (l.find(needle) != std::string::npos) return true;
+    return false;
+  }
+  std::filesystem::path uuid_file() const { return repo.path() / "telemetry_uuid"; }
+  boost::json::object status(telemetry_plugin& p) {
+    auto r = p.command("status", boost::json::array{"--json"});
+    BOOST_REQUIRE_EQUAL(r.status, IPFS_PLUGIN_OK);
+    return boost::json::parse(r.text).as_object();
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(telemetry_plugin_tests, fixture)
+
+BOOST_AUTO_TEST_CASE(build_default_endpoint_is_used_when_config_has_none) {
+  default_endpoint = "https://telemetry.example.org";
+  auto p = make("null");
+  BOOST_TEST(p->endpoint() == "https://telemetry.example.org/");
+  BOOST_TEST(status(*p).at("endpoint_source").as_string() == "build default");
+}
+
+BOOST_AUTO_TEST_CASE(configured_endpoint_beats_the_build_default) {
+  default_endpoint = "https://telemetry.example.org/";
+  auto p = make(R"({"Endpoint":"http://127.0.0.1:9/"})");
+  BOOST_TEST(p->endpoint() == "http://127.0.0.1:9/");
+}
+
+BOOST_AUTO_TEST_CASE(an_invalid_endpoint_never_falls_back_to_the_default) {
+  default_endpoint = "https://telemetry.example.org/";
+  auto p = make(R"({"Endpoint":"ftp://x/"})");
+  BOOST_TEST(p->endpoint().empty());
+  BOOST_TEST(status(*p).at("endpoint_source").as_string() == "invalid");
+  p->start();  // daemon start with an unusable endpoint: nothing happens, no thread, no UUID
+  BOOST_TEST(logged("unusable; nothing will be sent"));
+  BOOST_TEST(!std::filesystem::exists(uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(no_endpoint_anywhere_says_so_and_writes_no_uuid) {
+  auto p = make("null", IPFS_PLUGIN_CONTEXT_DAEMON);
+  p->start();
+  BOOST_TEST(logged("no endpoint configured"));
+  BOOST_TEST(!std::filesystem::exists(uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(explicit_opt_out_removes_the_uuid_at_init) {
+  test_support::write_text(uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  env["IPFS_TELEMETRY"] = "off";
+  auto p = make("null");
+  BOOST_TEST(logged("telemetry disabled via opt-out"));
+  BOOST_TEST(logged("removed existing telemetry UUID file due to opt-out"));
+  BOOST_TEST(!std::filesystem::exists(uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(do_not_track_is_an_opt_out_too) {
+  test_support::write_text(uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  env["DO_NOT_TRACK"] = "1";
+  auto p = make(R"({"Mode":"on"})");
+  BOOST_TEST(to_string(p->mode().mode) == "off");
+  BOOST_TEST(!std::filesystem::exists(uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(unrecognized_mode_is_off_but_keeps_the_uuid) {
+  test_support::write_text(uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  auto p = make(R"({"Mode":"disabled"})");
+  BOOST_TEST(to_string(p->mode().mode) == "off");
+  BOOST_TEST(!p->mode().warning.empty());
+  BOOST_TEST(logged("accepted values"));
+  BOOST_TEST(!logged("removed existing"));
+  BOOST_TEST(std::filesystem::exists(uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_config_json_text_warns_and_uses_defaults) {
+  auto p = make("{not json");
+  BOOST_TEST(logged("not valid JSON"));
+  BOOST_TEST(to_string(p->mode().mode) == "on");
+}
+
+BOOST_AUTO_TEST_CASE(show_uses_the_stored_uuid_or_a_placeholder) {
+  auto p = make("null");
+  auto r = p->command("show", {});
+  BOOST_REQUIRE_EQUAL(r.status, IPFS_PLUGIN_OK);
+  BOOST_TEST(boost::json::parse(r.text).at("uuid").as_string() == "00000000-0000-0000-0000-000000000000");
+  BOOST_TEST(logged("placeholder"));
+  BOOST_TEST(!std::filesystem::exists(uuid_file()));
+  test_support::write_text(uuid_file(), "F81D4FAE-7DEC-41D0-A765-00A0C91E6BF6\n");
+  r = p->command("show", {});
+  BOOST_TEST(boost::json::parse(r.text).at("uuid").as_string() == "f81d4fae-7dec-41d0-a765-00a0c91e6bf6");
+}
+
+BOOST_AUTO_TEST_CASE(show_fails_cleanly_when_the_host_gives_bad_facts) {
+  facts_json = R"({"agent_version":1})";
+  auto p = make("null");
+  auto r = p->command("show", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("node facts are incomplete") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(commands_reject_unknown_arguments) {
+  auto p = make("null");
+  BOOST_TEST(p->command("status", boost::json::array{"--yaml"}).status == IPFS_PLUGIN_ERR_INVALID_ARGUMENT);
+  BOOST_TEST(p->command("show", boost::json::array{"--json"}).status == IPFS_PLUGIN_ERR_UNKNOWN_COMMAND);
+  BOOST_TEST(p->command("erase", {}).status == IPFS_PLUGIN_ERR_UNKNOWN_COMMAND);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
