@@ -81,6 +81,24 @@ BOOST_AUTO_TEST_CASE(unusable_endpoints_are_flagged_and_named) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(transport_keys) {
+  auto r = parse(R"({"Timeout":"5s","CAFile":"/etc/ca.pem","AllowHTTP":true})");
+  BOOST_TEST(r.warnings.empty());
+  BOOST_TEST(r.config.timeout.count() == std::chrono::nanoseconds(5s).count());
+  BOOST_TEST(r.config.ca_file == "/etc/ca.pem");
+  BOOST_TEST(r.config.allow_http);
+  auto d = parse("{}");
+  BOOST_TEST(d.config.timeout.count() == std::chrono::nanoseconds(30s).count());
+  BOOST_TEST(!d.config.allow_http);
+  auto bad = parse(R"({"Timeout":"1ms","CAFile":7,"AllowHTTP":"yes"})");
+  BOOST_TEST(bad.warnings.size() == 3u);
+  BOOST_TEST(any_warning_has(bad, "Config.Timeout"));
+  BOOST_TEST(any_warning_has(bad, "Config.CAFile"));
+  BOOST_TEST(any_warning_has(bad, "Config.AllowHTTP: expected true or false"));
+  BOOST_TEST(!bad.config.allow_http);
+  BOOST_TEST(bad.config.timeout.count() == std::chrono::nanoseconds(30s).count());
+}
+
 BOOST_AUTO_TEST_CASE(empty_endpoint_means_unset) {
   auto r = parse(R"({"Endpoint":""})");
   BOOST_TEST(!r.config.endpoint_invalid);

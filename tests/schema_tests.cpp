@@ -123,7 +123,8 @@ BOOST_AUTO_TEST_CASE(non_objects_are_rejected) {
 BOOST_AUTO_TEST_CASE(config_schema_accepts_valid_configs) {
   for (const char* j : {"null", "{}", R"({"Mode":"off"})", R"({"Mode":"auto","Endpoint":"https://t.example/v1"})",
                         R"({"Endpoint":"http://127.0.0.1:9099","Delay":"100ms","Interval":"1h30m"})",
-                        R"({"Endpoint":"","Mode":null,"Delay":"0"})"}) {
+                        R"({"Endpoint":"","Mode":null,"Delay":"0"})",
+                        R"({"Timeout":"10s","CAFile":"/etc/ssl/private-ca.pem","AllowHTTP":false})"}) {
     auto err = config_schema().validate(json::parse(j));
     BOOST_TEST(!err.has_value(), j << ": " << (err ? err->field + " " + err->message : ""));
   }
@@ -135,6 +136,8 @@ BOOST_AUTO_TEST_CASE(config_schema_rejects_what_the_plugin_warns_about) {
       {R"({"Endpoint":"ftp://x"})", "Endpoint"}, {R"({"Endpoint":"https://u:p@x/"})", "Endpoint"},
       {R"({"Delay":"soon"})", "Delay"},       {R"({"Interval":"15"})", "Interval"},
       {R"({"Endpiont":"http://x"})", "Endpiont"}, {R"([])", ""},
+      {R"({"AllowHTTP":"yes"})", "AllowHTTP"}, {R"({"Timeout":"soon"})", "Timeout"},
+      {R"({"CAFile":1})", "CAFile"},
   };
   for (const auto& [doc, field] : bad) {
     auto err = config_schema().validate(json::parse(doc));

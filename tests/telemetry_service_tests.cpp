@@ -127,8 +127,9 @@ struct fixture {
       f.config = boost::json::parse(R"({"Bootstrap":["auto"]})");
       return f;
     };
-    auto make_sender = [this](boost::asio::any_io_executor ex) -> std::unique_ptr<sender> {
-      return std::make_unique<fake_sender>(std::move(ex), transport);
+    auto make_sender = [this](boost::asio::any_io_executor ex,
+                              const transport_settings&) -> boost::system::result<std::unique_ptr<sender>, std::string> {
+      return std::unique_ptr<sender>(std::make_unique<fake_sender>(std::move(ex), transport));
     };
     return std::make_unique<telemetry_service>(std::move(s), log, fs, facts, make_sender, platform);
   }

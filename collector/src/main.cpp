@@ -8,10 +8,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/program_options.hpp>
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 #include <string>
 
 namespace asio = boost::asio;
@@ -21,11 +23,13 @@ using namespace telemetry_collector;
 namespace {
 
 constexpr const char* k_usage = R"(USAGE
-  telemetry-collector serve --listen ADDR:PORT [--out FILE] [--retire]
+  telemetry-collector serve --listen ADDR:PORT [--out FILE] [--retire] [--tls-cert PEM --tls-key PEM]
 
   --listen ADDR:PORT   where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
   --out FILE           append accepted events as JSON lines to FILE (0600); default stdout
   --retire             answer every POST with 410 Gone, which retires the nodes that send
+  --tls-cert PEM       serve HTTPS with this certificate chain (leaf first) ...
+  --tls-key PEM        ... and this private key
 
 The address actually bound is logged as "listening on ADDR:PORT".
 )";
@@ -60,7 +64,8 @@ boost::system::result<asio::ip::tcp::endpoint, std::string> parse_listen(const s
 int serve(const std::vector<std::string>& args) {
   po::options_description opts("serve options");
   opts.add_options()("listen", po::value<std::string>()->required(), "ADDR:PORT")(
-      "out", po::value<std::string>()->default_value(""), "FILE")("retire", "answer POST with 410 Gone");
+      "out", po::value<std::string>()->default_value(""), "FILE")("retire", "answer POST with 410 Gone")(
+      "tls-cert", po::value<std::string>(), "PEM")("tls-key", po::value<std::string>(), "PEM");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
@@ -73,7 +78,25 @@ int serve(const std::vector<std::string>& args) {
   schema_validator validator(log_event_schema_text());
   event_sink sink(vm["out"].as<std::string>());
 
+  std::optional<asio::ssl::context> tls;
+  if (vm.count("tls-cert") != vm.count("tls-key")) {
+    log_line("error: --tls-cert and --tls-key go together");
+    return 2;
+  }
+  if (vm.count("tls-cert")) {
+    tls.emplace(asio::ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ec;
+    tls->use_certificate_chain_file(vm["tls-cert"].as<std::string>(), ec);
+    if (!ec) tls->use_private_key_file(vm["tls-key"].as<std::string>(), asio::ssl::context::pem, ec);
+    if (ec) {
+      log_line("error: cannot load --tls-cert/--tls-key: " + ec.message());
+      return 2;
+    }
+  }
+
   server_context ctx;
+  ctx.tls = tls ? &*tls : nullptr;
   ctx.handler.validator = &validator;
   ctx.handler.retire = vm.count("retire") > 0;
   ctx.sink = &sink;
@@ -84,7 +107,8 @@ int serve(const std::vector<std::string>& args) {
   l->run();
   const auto bound = l->local_endpoint();
   const std::string addr = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
-  log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.handler.retire ? " (retire mode: answering 410)" : ""));
+  log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.tls ? " (https)" : " (http)") +
+           (ctx.handler.retire ? " (retire mode: answering 410)" : ""));
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int) {

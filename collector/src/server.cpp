@@ -4,6 +4,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <optional>
 
@@ -16,18 +17,39 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // One connection: read a request, answer it, repeat while keep-alive.
-class session : public std::enable_shared_from_this<session> {
- public:
-  session(tcp::socket socket, server_context& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+// Stream is beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS).
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
+  using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
-  void run() { do_read(); }
+ public:
+  session(tcp::socket socket, server_context& ctx) : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx) {}
+
+  void run() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      do_read();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();  // a failed handshake is the client's problem; nothing to log about it
+        self->do_read();
+      });
+    }
+  }
 
  private:
+  static Stream make_stream(tcp::socket socket, server_context& ctx) {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+      return Stream(std::move(socket));
+    else
+      return Stream(std::move(socket), *ctx.tls);
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(k_max_body);
-    stream_.expires_after(ctx_.idle_timeout);
+    beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
@@ -60,7 +82,7 @@ class session : public std::enable_shared_from_this<session> {
 
   void send(http::response<http::string_body> res) {
     response_ = std::move(res);
-    stream_.expires_after(ctx_.idle_timeout);
+    beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec || !self->response_.keep_alive()) return self->close();
       self->do_read();
@@ -69,11 +91,12 @@ class session : public std::enable_shared_from_this<session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   server_context& ctx_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -105,7 +128,12 @@ void listener::do_accept() {
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted) return;
-  if (!ec) std::make_shared<session>(std::move(socket), ctx_)->run();
+  if (!ec) {
+    if (ctx_.tls)
+      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_)->run();
+    else
+      std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_)->run();
+  }
   do_accept();
 }
 

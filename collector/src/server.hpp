@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
 #include <functional>
@@ -24,6 +25,7 @@ struct server_context {
   event_sink* sink = nullptr;
   std::function<void(const std::string&)> log;  // one line to the operator
   std::chrono::seconds idle_timeout{30};
+  boost::asio::ssl::context* tls = nullptr;  // non-null: serve HTTPS only
 };
 
 class listener : public std::enable_shared_from_this<listener> {

@@ -1,32 +1,50 @@
 #pragma once
-// sender over plain HTTP/1.1 with Boost.Beast: one connection per request
-// (Connection: close), one deadline per attempt covering resolve, connect,
-// write and read.
+// sender over HTTP/1.1 and HTTPS with Boost.Beast and OpenSSL: one connection
+// per request (Connection: close), one deadline per attempt covering resolve,
+// connect, TLS handshake, write and read.
 
 #include "sender.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <memory>
 #include <string>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace ipfs_telemetry {
 
 class http_exchange;
 
+struct transport_settings {
+  std::chrono::nanoseconds timeout = std::chrono::seconds(30);
+  std::string ca_file;  // extra trusted CAs (PEM); empty: the system store only
+};
+
 class http_sender final : public sender {
  public:
-  // `executor` must be the single-threaded io_context the caller runs on.
-  http_sender(boost::asio::any_io_executor executor, std::chrono::nanoseconds timeout = std::chrono::seconds(30));
+  // Builds the TLS client context: the system trust store plus `ca_file`,
+  // TLS 1.2 minimum, peer verification. Fails with a message naming CAFile
+  // when that file cannot be loaded. `executor` must be the single-threaded
+  // io_context the caller runs on.
+  static boost::system::result<std::unique_ptr<http_sender>, std::string> create(boost::asio::any_io_executor executor,
+                                                                                 transport_settings settings);
   ~http_sender() override;
 
   void async_send(send_request request, completion done) override;
   void cancel() override;
 
  private:
+  http_sender(boost::asio::any_io_executor executor, transport_settings settings,
+              std::shared_ptr<boost::asio::ssl::context> tls);
+
   boost::asio::any_io_executor executor_;
-  std::chrono::nanoseconds timeout_;
+  transport_settings settings_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
   std::weak_ptr<http_exchange> active_;
 };
 

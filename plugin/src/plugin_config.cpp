@@ -16,7 +16,8 @@ using ipfs_common::fail;
 using ipfs_common::succeed;
 namespace {
 
-constexpr std::array<std::string_view, 4> k_known_keys = {"Mode", "Endpoint", "Delay", "Interval"};
+constexpr std::array<std::string_view, 7> k_known_keys = {"Mode",    "Endpoint", "Delay",    "Interval",
+                                                          "Timeout", "CAFile",   "AllowHTTP"};
 
 std::string key_name(std::string_view key) { return std::string(k_config_key_prefix) + std::string(key); }
 
@@ -134,6 +135,22 @@ config_parse_result parse_plugin_config(const boost::json::value& config) {
 
   read_duration(*obj, "Delay", std::chrono::nanoseconds(0), cfg.delay, warnings);
   read_duration(*obj, "Interval", k_min_interval, cfg.interval, warnings);
+  read_duration(*obj, "Timeout", k_min_timeout, cfg.timeout, warnings);
+
+  if (auto it = obj->find("CAFile"); it != obj->end() && !it->value().is_null()) {
+    if (const auto* s = it->value().if_string())
+      cfg.ca_file = std::string(*s);
+    else
+      warnings.push_back(key_name("CAFile") + ": expected the path of a PEM file as a string, got " +
+                         boost::json::serialize(it->value()) + "; using the system trust store only");
+  }
+  if (auto it = obj->find("AllowHTTP"); it != obj->end() && !it->value().is_null()) {
+    if (it->value().is_bool())
+      cfg.allow_http = it->value().get_bool();
+    else
+      warnings.push_back(key_name("AllowHTTP") + ": expected true or false, got " +
+                         boost::json::serialize(it->value()) + "; using the default false");
+  }
   return out;
 }
 

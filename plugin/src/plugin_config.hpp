@@ -19,6 +19,8 @@ inline constexpr std::string_view k_config_key_prefix = "Plugins.Plugins.telemet
 inline constexpr std::chrono::nanoseconds k_default_delay = std::chrono::minutes(15);
 inline constexpr std::chrono::nanoseconds k_default_interval = std::chrono::hours(24);
 inline constexpr std::chrono::nanoseconds k_min_interval = std::chrono::seconds(1);
+inline constexpr std::chrono::nanoseconds k_default_timeout = std::chrono::seconds(30);
+inline constexpr std::chrono::nanoseconds k_min_timeout = std::chrono::milliseconds(100);
 
 struct plugin_config {
   // Mode as text: a string as written, a value of another type as its JSON
@@ -30,6 +32,12 @@ struct plugin_config {
   bool endpoint_invalid = false;
   std::chrono::nanoseconds delay = k_default_delay;
   std::chrono::nanoseconds interval = k_default_interval;
+  // Bounds one whole attempt: resolve, connect, proxy tunnel, TLS, write, read.
+  std::chrono::nanoseconds timeout = k_default_timeout;
+  // PEM file of extra trusted CAs; empty: the system trust store only.
+  std::string ca_file;
+  // Plain http:// to hosts other than loopback is refused unless this is true.
+  bool allow_http = false;
 };
 
 struct config_parse_result {

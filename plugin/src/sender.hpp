@@ -14,6 +14,8 @@ struct send_outcome {
   boost::system::error_code ec;  // set when no HTTP status was obtained
   std::string step;              // with ec: the failing step ("resolve", "connect", "write", "read", ...)
   unsigned status = 0;           // the HTTP status when ec is clear
+  std::string retry_after;       // the Retry-After header, if any
+  std::string location;          // the Location header, if any
 
   bool success() const { return !ec && status >= 200 && status < 300; }
   // One line for logs: "HTTP 503" or "connect: Connection refused".

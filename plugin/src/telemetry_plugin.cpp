@@ -1,6 +1,7 @@
 #include "telemetry_plugin.hpp"
 
 #include "collect.hpp"
+#include "endpoint_policy.hpp"
 #include "go_duration.hpp"
 #include "http_sender.hpp"
 #include "log_event.hpp"
@@ -50,8 +51,11 @@ plugin_deps default_deps() {
     return std::string(v);
   };
   d.fs = std::make_shared<posix_file_system>();
-  d.make_sender = [](boost::asio::any_io_executor ex) -> std::unique_ptr<sender> {
-    return std::make_unique<http_sender>(std::move(ex));
+  d.make_sender = [](boost::asio::any_io_executor ex,
+                     const transport_settings& t) -> boost::system::result<std::unique_ptr<sender>, std::string> {
+    auto s = http_sender::create(std::move(ex), t);
+    if (!s) return ipfs_common::fail(s.error());
+    return std::unique_ptr<sender>(std::move(*s));
   };
   d.platform = &current_platform();
   d.default_endpoint = TELEMETRY_DEFAULT_ENDPOINT;
@@ -132,6 +136,10 @@ void telemetry_plugin::start() {
         "default endpoint; nothing will be sent and no UUID is written");
     return;
   }
+  if (auto refusal = plain_http_refusal(endpoint_, config_.allow_http)) {
+    log_.warn(*refusal);
+    return;
+  }
   service_settings s;
   s.repo = repo_;
   s.endpoint = endpoint_;
@@ -140,6 +148,8 @@ void telemetry_plugin::start() {
   s.mode = mode_.mode;
   s.docs_url = deps_.docs_url;
   s.init_time = init_time_;
+  s.transport.timeout = config_.timeout;
+  s.transport.ca_file = config_.ca_file;
 
   service_ = std::make_unique<telemetry_service>(
       std::move(s), log_, *deps_.fs, [this] { return query_facts(); }, deps_.make_sender, *deps_.platform);

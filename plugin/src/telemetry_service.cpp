@@ -21,11 +21,10 @@ telemetry_service::telemetry_service(service_settings settings, const logger& lo
       log_(log),
       fs_(fs),
       facts_(std::move(facts)),
+      make_sender_(std::move(make_sender)),
       platform_(platform),
       uuids_(fs_, settings_.repo),
-      marker_(fs_, settings_.repo) {
-  sender_ = make_sender(ioc_.get_executor());
-}
+      marker_(fs_, settings_.repo) {}
 
 telemetry_service::~telemetry_service() { stop(); }
 
@@ -71,6 +70,12 @@ void telemetry_service::do_start() {
     log_.info("telemetry collection skipped: node is offline");
     return;
   }
+  auto transport = make_sender_(ioc_.get_executor(), settings_.transport);
+  if (!transport) {
+    log_.error(transport.error());
+    return;
+  }
+  sender_ = std::move(*transport);
   if (marker_.retires(settings_.endpoint)) {
     log_.info("telemetry stays off: " + settings_.endpoint + " retired this node (" + marker_.path().string() +
               "); change Endpoint or delete that file to resume");

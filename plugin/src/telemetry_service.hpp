@@ -9,6 +9,7 @@
 // stop() is bounded: it cancels the timer and the send in flight and joins.
 
 #include "file_system.hpp"
+#include "http_sender.hpp"
 #include "logger.hpp"
 #include "mode.hpp"
 #include "node_facts.hpp"
@@ -38,12 +39,14 @@ struct service_settings {
   telemetry_mode mode = telemetry_mode::on;  // on or auto_ (never off)
   std::string docs_url;
   std::chrono::steady_clock::time_point init_time;  // uptime counts from here
+  transport_settings transport;
 };
 
 // Asks the host for node facts. Called on the service thread.
 using facts_provider = std::function<boost::system::result<node_facts, std::string>()>;
-// Makes the transport, bound to the service's io_context.
-using sender_factory = std::function<std::unique_ptr<sender>(boost::asio::any_io_executor)>;
+// Makes the transport, bound to the service's io_context; a message on failure.
+using sender_factory = std::function<boost::system::result<std::unique_ptr<sender>, std::string>(
+    boost::asio::any_io_executor, const transport_settings&)>;
 
 class telemetry_service {
  public:
@@ -73,6 +76,7 @@ class telemetry_service {
   const logger& log_;
   file_system& fs_;
   facts_provider facts_;
+  sender_factory make_sender_;
   const platform_info& platform_;
   uuid_store uuids_;
   retire_marker marker_;

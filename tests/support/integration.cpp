@@ -104,11 +104,12 @@ struct recorded_connection : std::enable_shared_from_this<recorded_connection> {
 
 }  // namespace
 
-recording_server::recording_server(unsigned status, bool hang)
+recording_server::recording_server(unsigned status, bool hang, bool silent)
     : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
       port_(acceptor_.local_endpoint().port()),
       status_(status),
-      hang_(hang) {
+      hang_(hang),
+      silent_(silent) {
   do_accept();
   thread_ = std::thread([this] { ioc_.run(); });
 }
@@ -122,6 +123,15 @@ void recording_server::do_accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec) return;
     auto c = std::make_shared<recorded_connection>(std::move(socket));
+    {
+      std::lock_guard lock(mutex_);
+      ++accepted_;
+      if (silent_) {
+        held_.push_back(c);
+        do_accept();
+        return;
+      }
+    }
     http::async_read(c->stream, c->buffer, c->req, [this, c](beast::error_code ec, std::size_t) {
       if (ec) return;
       {
@@ -149,6 +159,11 @@ void recording_server::do_accept() {
 std::vector<http::request<http::string_body>> recording_server::requests() {
   std::lock_guard lock(mutex_);
   return requests_;
+}
+
+std::size_t recording_server::accepted() {
+  std::lock_guard lock(mutex_);
+  return accepted_;
 }
 
 std::size_t recording_server::count() {

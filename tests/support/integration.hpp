@@ -76,11 +76,14 @@ class node {
 // with `status` (or never answers, keeping the connection open, if `hang`).
 class recording_server {
  public:
-  explicit recording_server(unsigned status = 200, bool hang = false);
+  // `silent`: accept connections and never read or write (a TLS server that
+  // never finishes its handshake, a proxy that hangs).
+  explicit recording_server(unsigned status = 200, bool hang = false, bool silent = false);
   ~recording_server();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
   std::vector<boost::beast::http::request<boost::beast::http::string_body>> requests();
   std::size_t count();
+  std::size_t accepted();  // connections accepted so far
 
  private:
   void do_accept();
@@ -89,6 +92,8 @@ class recording_server {
   unsigned short port_;
   unsigned status_;
   bool hang_;
+  bool silent_;
+  std::size_t accepted_ = 0;
   std::mutex mutex_;
   std::vector<boost::beast::http::request<boost::beast::http::string_body>> requests_;
   std::vector<std::shared_ptr<void>> held_;
