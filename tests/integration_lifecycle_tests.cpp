@@ -120,8 +120,7 @@ BOOST_AUTO_TEST_CASE(collector_down_the_daemon_runs_on_and_stops_cleanly) {
   n.point_at("http://127.0.0.1:" + std::to_string(closed_port()) + "/", "100ms");
   n.set("Plugins.Plugins.telemetry.Config.Interval", "1s");
   auto d = n.daemon();
-  BOOST_REQUIRE(d->wait_log("connect: Connection refused; will retry in 1s"));
-  BOOST_REQUIRE(d->wait_log("failed", 5s));
+  BOOST_REQUIRE(d->wait_log("connect: Connection refused; retrying in"));
   BOOST_TEST(d->running());
   BOOST_TEST(d->stop() == 0);
   BOOST_TEST(std::filesystem::exists(n.uuid_file()));

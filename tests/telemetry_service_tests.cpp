@@ -9,8 +9,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 using namespace ipfs_telemetry;
 using namespace std::chrono_literals;
@@ -49,6 +51,7 @@ struct fake_transport {
   std::mutex mutex;
   std::vector<send_request> requests;
   std::atomic<unsigned> status{200};
+  std::string retry_after;  // set before start
   std::atomic<int> aborted{0};
 
   std::size_t count() {
@@ -70,13 +73,14 @@ class fake_sender final : public sender {
       pending_ = std::move(done);
       return;
     }
-    boost::asio::post(ex_, [done = std::move(done), status] {
+    boost::asio::post(ex_, [done = std::move(done), status, retry_after = t_.retry_after] {
       send_outcome o;
       if (status == 1) {
         o.ec = boost::asio::error::connection_refused;
         o.step = "connect";
       } else {
         o.status = status;
+        o.retry_after = retry_after;
       }
       done(o);
     });
@@ -108,6 +112,8 @@ struct fixture {
   fake_transport transport;
   platform_info platform{"linux", "amd64", false, false};
   bool online = true;
+  std::chrono::nanoseconds retry_base = std::chrono::milliseconds(20);
+  double random_value = 0.5;  // pinned jitter
 
   std::unique_ptr<telemetry_service> make(std::chrono::nanoseconds delay, std::chrono::nanoseconds interval,
                                           telemetry_mode mode = telemetry_mode::on) {
@@ -119,6 +125,7 @@ struct fixture {
     s.mode = mode;
     s.docs_url = "docs";
     s.init_time = std::chrono::steady_clock::now();
+    s.retry_base = retry_base;
     auto facts = [this]() -> boost::system::result<node_facts, std::string> {
       node_facts f;
       f.agent_version = "test-agent/1/";
@@ -131,7 +138,8 @@ struct fixture {
                               const transport_settings&) -> boost::system::result<std::unique_ptr<sender>, std::string> {
       return std::unique_ptr<sender>(std::make_unique<fake_sender>(std::move(ex), transport));
     };
-    return std::make_unique<telemetry_service>(std::move(s), log, fs, facts, make_sender, platform);
+    return std::make_unique<telemetry_service>(std::move(s), log, fs, facts, make_sender, platform,
+                                               [this] { return random_value; });
   }
   std::filesystem::path uuid_file() const { return repo.path() / "telemetry_uuid"; }
 };
@@ -197,15 +205,89 @@ BOOST_AUTO_TEST_CASE(gone_retires_the_node) {
   BOOST_TEST(!std::filesystem::exists(uuid_file()));
 }
 
-BOOST_AUTO_TEST_CASE(failures_are_logged_and_retried_at_the_next_interval) {
+BOOST_AUTO_TEST_CASE(retryable_failures_back_off_exponentially_and_resend_the_same_event) {
   transport.status = 503;
+  random_value = 0.999;  // full jitter at its ceiling: 20, 40, 80, 160ms...
+  auto svc = make(0ms, 24h);
+  svc->start();
+  BOOST_REQUIRE(wait_until([&] { return transport.count() >= 4; }, 10s));
+  BOOST_TEST(logs.has("failed: HTTP 503; retrying in 19ms (backoff, attempt 1)"));
+  BOOST_TEST(logs.has("retrying in 39ms (backoff, attempt 2)"));
+  BOOST_TEST(logs.has("retrying in 79ms (backoff, attempt 3)"));
+  transport.status = 200;
+  BOOST_REQUIRE(wait_until([&] { return logs.has("telemetry sent to"); }, 10s));
+  svc->stop();
+  std::lock_guard lock(transport.mutex);
+  for (const auto& r : transport.requests) BOOST_TEST(r.body == transport.requests.front().body);
+  BOOST_TEST(std::filesystem::exists(uuid_file()));  // a failure is not a retirement
+}
+
+BOOST_AUTO_TEST_CASE(network_errors_408_and_429_are_retried) {
+  for (unsigned status : {1u, 408u, 429u, 500u}) {
+    fixture f;
+    f.transport.status = status;
+    auto svc = f.make(0ms, 24h);
+    svc->start();
+    BOOST_TEST(wait_until([&] { return f.transport.count() >= 2; }, 10s), "status " << status);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_is_honoured_and_capped_at_the_interval) {
+  transport.status = 429;
+  transport.retry_after = "1";
+  retry_base = 10min;  // backoff alone would not retry within the test
+  auto svc = make(0ms, 24h);
+  svc->start();
+  BOOST_REQUIRE(wait_until([&] { return transport.count() >= 2; }, 10s));
+  BOOST_TEST(logs.has("failed: HTTP 429; retrying in 1s (Retry-After, attempt 1)"));
+  svc->stop();
+
+  fixture capped;
+  capped.transport.status = 503;
+  capped.transport.retry_after = "86400";
+  auto svc2 = capped.make(0ms, 2s);
+  svc2->start();
+  BOOST_REQUIRE(wait_until([&] { return capped.logs.has("HTTP 503"); }, 10s));
+  BOOST_TEST(capped.logs.has("the next collection replaces it"));  // capped at Interval: the next collection wins
+}
+
+BOOST_AUTO_TEST_CASE(other_client_errors_wait_for_the_next_collection) {
+  transport.status = 404;
+  auto svc = make(0ms, 24h);
+  svc->start();
+  BOOST_REQUIRE(wait_until([&] { return logs.has("HTTP 404; will try again at the next collection"); }, 10s));
+  std::this_thread::sleep_for(300ms);
+  BOOST_TEST(transport.count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_new_collection_replaces_an_attempt_still_in_flight) {
+  transport.status = 0;  // never answers
   auto svc = make(0ms, 1s);
   svc->start();
   BOOST_REQUIRE(wait_until([&] { return transport.count() >= 2; }, 10s));
-  BOOST_TEST(logs.has("failed: HTTP 503; will retry in 1s"));
-  transport.status = 1;
-  BOOST_REQUIRE(wait_until([&] { return logs.has("connect: "); }, 10s));
-  BOOST_TEST(std::filesystem::exists(uuid_file()));  // a failure is not a retirement
+  BOOST_TEST(logs.has("abandoning the previous attempt"));
+  BOOST_TEST(transport.aborted.load() >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_attempt_is_recorded_in_the_sent_log) {
+  transport.status = 503;
+  random_value = 0.999;
+  auto svc = make(0ms, 24h);
+  svc->start();
+  BOOST_REQUIRE(wait_until([&] { return transport.count() >= 2; }, 10s));
+  transport.status = 200;
+  BOOST_REQUIRE(wait_until([&] { return logs.has("telemetry sent to"); }, 10s));
+  svc->stop();
+  sent_log log_file(fs, repo.path());
+  auto last = log_file.last();
+  BOOST_REQUIRE(last.has_value());
+  BOOST_TEST(last->at("status").as_int64() == 200);
+  BOOST_TEST(last->at("endpoint").as_string() == "http://127.0.0.1:1/");
+  std::lock_guard lock(transport.mutex);
+  BOOST_TEST(last->at("body").as_string() == transport.requests.back().body);
+  const auto text = test_support::read_text(log_file.path());
+  BOOST_TEST(std::count(text.begin(), text.end(), '\n') == static_cast<long>(transport.requests.size()));
+  BOOST_TEST(text.find("\"status\":503") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(offline_node_sends_nothing_and_writes_no_uuid) {

@@ -6,6 +6,7 @@
 #include "http_sender.hpp"
 #include "log_event.hpp"
 #include "retire_marker.hpp"
+#include "sent_log.hpp"
 #include "uuid_store.hpp"
 
 #include <boost/json/parse.hpp>
@@ -214,6 +215,16 @@ command_result telemetry_plugin::status(bool json) const {
   bool retired = !endpoint_.empty() && marker.retires(endpoint_);
   o["retired"] = retired;
   if (retired_by && retired_by->has_value()) o["retired_by"] = **retired_by;
+  sent_log sent(*deps_.fs, repo_);
+  auto last = sent.last();
+  o["sent_log"] = sent.path().string();
+  if (last) {
+    boost::json::object summary = *last;
+    summary.erase("body");  // the body is in the file; status stays short
+    o["last_attempt"] = std::move(summary);
+  } else {
+    o["last_attempt"] = nullptr;
+  }
 
   if (json) return {IPFS_PLUGIN_OK, boost::json::serialize(o) + "\n"};
 
@@ -244,6 +255,22 @@ command_result telemetry_plugin::status(bool json) const {
     t += "Retired:   no (a marker names another endpoint: " + **retired_by + ")\n";
   else
     t += "Retired:   no\n";
+  if (last) {
+    const auto& l = *last;
+    std::string result;
+    if (const auto* st = l.if_contains("status"); st && !st->is_null())
+      result = "HTTP " + boost::json::serialize(*st);
+    else if (const auto* er = l.if_contains("error"); er && er->is_string())
+      result = std::string(er->get_string());
+    auto text = [&](const char* k) {
+      const auto* v = l.if_contains(k);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    t += "Last sent: " + text("time") + " to " + text("endpoint") + ": " + result + " (all recent attempts: " +
+         sent.path().string() + ")\n";
+  } else {
+    t += "Last sent: never\n";
+  }
   return {IPFS_PLUGIN_OK, t};
 }
 

@@ -9,14 +9,30 @@
 
 #include <csignal>
 #include <pthread.h>
+#include <random>
 
 namespace ipfs_telemetry {
 
 namespace asio = boost::asio;
 
+namespace {
+std::chrono::steady_clock::duration to_clock(std::chrono::nanoseconds d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+}
+// Log-friendly: whole milliseconds.
+std::string human(std::chrono::nanoseconds d) {
+  return format_go_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
+}
+}  // namespace
+
+random_source default_random_source() {
+  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+  return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+}
+
 telemetry_service::telemetry_service(service_settings settings, const logger& log, file_system& fs,
                                      facts_provider facts, sender_factory make_sender,
-                                     const platform_info& platform)
+                                     const platform_info& platform, random_source random)
     : settings_(std::move(settings)),
       log_(log),
       fs_(fs),
@@ -24,7 +40,9 @@ telemetry_service::telemetry_service(service_settings settings, const logger& lo
       make_sender_(std::move(make_sender)),
       platform_(platform),
       uuids_(fs_, settings_.repo),
-      marker_(fs_, settings_.repo) {}
+      marker_(fs_, settings_.repo),
+      sent_(fs_, settings_.repo),
+      random_(std::move(random)) {}
 
 telemetry_service::~telemetry_service() { stop(); }
 
@@ -54,6 +72,7 @@ void telemetry_service::stop() {
   asio::post(ioc_, [this] {
     stopped_ = true;
     timer_.cancel();
+    retry_timer_.cancel();
     if (sender_) sender_->cancel();
   });
   thread_.join();
@@ -110,8 +129,8 @@ void telemetry_service::do_start() {
   }
   log_.debug("telemetry: first collection in " + format_go_duration(settings_.delay) + ", then every " +
              format_go_duration(settings_.interval) + ", to " + settings_.endpoint);
-  arm_timer(std::chrono::steady_clock::now() +
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.delay));
+  // Delay plus up to 10%: a fleet restarted together does not report together.
+  arm_timer(std::chrono::steady_clock::now() + to_clock(first_send_delay(settings_.delay, random_())));
 }
 
 void telemetry_service::arm_timer(std::chrono::steady_clock::time_point when) {
@@ -122,21 +141,27 @@ void telemetry_service::arm_timer(std::chrono::steady_clock::time_point when) {
 
 void telemetry_service::on_timer(boost::system::error_code ec) {
   if (ec || stopped_) return;
-  // Fixed rate: the next send is Interval after this one was due, whatever the
-  // send takes, so slow endpoints do not make reports drift.
-  arm_timer(next_fire_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.interval));
-  if (in_flight_) {
-    log_.warn("telemetry: previous send still in progress; skipping this collection");
-    return;
-  }
-  do_send();
+  // Fixed rate with +/-5% jitter: the next collection is due an Interval after
+  // this one was due, whatever sending takes.
+  arm_timer(next_fire_ + to_clock(jittered_interval(settings_.interval, random_())));
+  collect();
 }
 
-void telemetry_service::do_send() {
+void telemetry_service::collect() {
+  // A new collection replaces whatever is pending: at most one event exists.
+  retry_timer_.cancel();
+  if (in_flight_) {
+    log_.warn("telemetry: abandoning the previous attempt, still in progress, for a new collection");
+    ++generation_;  // its completion is now stale
+    in_flight_ = false;
+    sender_->cancel();
+  }
+  pending_.clear();
+  attempt_ = 0;
+
   auto facts = facts_();
   if (!facts) {
-    log_.warn("telemetry: cannot read node facts from the host: " + facts.error() + "; will retry in " +
-              format_go_duration(settings_.interval));
+    log_.warn("telemetry: cannot read node facts from the host: " + facts.error() + "; skipping this collection");
     return;
   }
   if (!facts->daemon || !facts->online) {
@@ -144,29 +169,76 @@ void telemetry_service::do_send() {
     return;
   }
   const auto uptime = std::chrono::steady_clock::now() - settings_.init_time;
-  const log_event event = collect_event(*facts, platform_, uuid_, uptime);
-  std::string body = to_wire(event);
-  if (log_.enabled(IPFS_LOG_DEBUG)) log_.debug("telemetry: sending to " + settings_.endpoint + ": " + body);
-  in_flight_ = true;
-  sender_->async_send({settings_.endpoint, std::move(body), facts->agent_version},
-                      [this](send_outcome o) { on_sent(std::move(o)); });
+  pending_ = to_wire(collect_event(*facts, platform_, uuid_, uptime));
+  agent_version_ = facts->agent_version;
+  do_attempt();
 }
 
-void telemetry_service::on_sent(send_outcome outcome) {
+void telemetry_service::do_attempt() {
+  if (pending_.empty() || stopped_) return;
+  ++attempt_;
+  if (log_.enabled(IPFS_LOG_DEBUG))
+    log_.debug("telemetry: sending to " + settings_.endpoint + " (attempt " + std::to_string(attempt_) + "): " +
+               pending_);
+  in_flight_ = true;
+  const std::uint64_t generation = ++generation_;
+  sender_->async_send({settings_.endpoint, pending_, agent_version_},
+                      [this, generation](send_outcome o) { on_sent(generation, std::move(o)); });
+}
+
+void telemetry_service::on_sent(std::uint64_t generation, send_outcome outcome) {
+  if (generation != generation_ || stopped_) return;  // superseded, or shutting down
   in_flight_ = false;
-  if (stopped_) return;
-  if (outcome.success()) {
-    log_.info("telemetry sent to " + settings_.endpoint + " (" + outcome.describe() + ")");
+  if (auto r = sent_.record(std::chrono::system_clock::now(), settings_.endpoint, outcome, pending_); !r)
+    log_.warn("telemetry: " + r.error());
+
+  switch (classify(outcome)) {
+    case outcome_kind::success:
+      log_.info("telemetry sent to " + settings_.endpoint + " (" + outcome.describe() + ")");
+      pending_.clear();
+      return;
+    case outcome_kind::retire:
+      return retire();
+    case outcome_kind::retry:
+      return schedule_retry(outcome);
+    case outcome_kind::next_interval:
+      log_.warn("telemetry send to " + settings_.endpoint + " failed: " + outcome.describe() +
+                "; will try again at the next collection");
+      pending_.clear();
+      return;
+  }
+}
+
+void telemetry_service::schedule_retry(const send_outcome& outcome) {
+  auto delay = backoff_delay(attempt_, settings_.retry_base, settings_.interval, random_());
+  std::string why = "backoff";
+  if (!outcome.ec && (outcome.status == 429 || outcome.status == 503) && !outcome.retry_after.empty()) {
+    if (auto ra = parse_retry_after(outcome.retry_after, std::chrono::system_clock::now())) {
+      delay = std::min(*ra, settings_.interval);
+      why = "Retry-After";
+    }
+  }
+  const auto when = std::chrono::steady_clock::now() + to_clock(delay);
+  if (when >= next_fire_) {
+    log_.warn("telemetry send to " + settings_.endpoint + " failed: " + outcome.describe() +
+              "; the next collection replaces it");
+    pending_.clear();
     return;
   }
-  if (!outcome.ec && outcome.status == 410) return retire();
-  log_.warn("telemetry send to " + settings_.endpoint + " failed: " + outcome.describe() + "; will retry in " +
-            format_go_duration(settings_.interval));
+  log_.warn("telemetry send to " + settings_.endpoint + " failed: " + outcome.describe() + "; retrying in " +
+            human(delay) + " (" + why + ", attempt " + std::to_string(attempt_) + ")");
+  retry_timer_.expires_at(when);
+  retry_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    do_attempt();
+  });
 }
 
 void telemetry_service::retire() {
   stopped_ = true;
   timer_.cancel();
+  retry_timer_.cancel();
+  pending_.clear();
   if (auto w = marker_.write(settings_.endpoint); !w) log_.error(w.error());
   if (auto r = uuids_.remove(); !r) log_.error(r.error());
   uuid_.clear();

@@ -15,7 +15,9 @@
 #include "node_facts.hpp"
 #include "platform.hpp"
 #include "retire_marker.hpp"
+#include "retry_policy.hpp"
 #include "sender.hpp"
+#include "sent_log.hpp"
 #include "uuid_store.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -40,10 +42,15 @@ struct service_settings {
   std::string docs_url;
   std::chrono::steady_clock::time_point init_time;  // uptime counts from here
   transport_settings transport;
+  std::chrono::nanoseconds retry_base = k_retry_base;  // first backoff ceiling
 };
 
 // Asks the host for node facts. Called on the service thread.
 using facts_provider = std::function<boost::system::result<node_facts, std::string>()>;
+// A uniform random number in [0, 1), for jitter. Called on the service thread.
+using random_source = std::function<double()>;
+random_source default_random_source();
+
 // Makes the transport, bound to the service's io_context; a message on failure.
 using sender_factory = std::function<boost::system::result<std::unique_ptr<sender>, std::string>(
     boost::asio::any_io_executor, const transport_settings&)>;
@@ -52,7 +59,8 @@ class telemetry_service {
  public:
   // `log`, `fs` and `platform` must outlive the service.
   telemetry_service(service_settings settings, const logger& log, file_system& fs, facts_provider facts,
-                    sender_factory make_sender, const platform_info& platform);
+                    sender_factory make_sender, const platform_info& platform,
+                    random_source random = default_random_source());
   ~telemetry_service();
 
   telemetry_service(const telemetry_service&) = delete;
@@ -68,8 +76,10 @@ class telemetry_service {
   void do_start();
   void arm_timer(std::chrono::steady_clock::time_point when);
   void on_timer(boost::system::error_code ec);
-  void do_send();
-  void on_sent(send_outcome outcome);
+  void collect();
+  void do_attempt();
+  void on_sent(std::uint64_t generation, send_outcome outcome);
+  void schedule_retry(const send_outcome& outcome);
   void retire();
 
   service_settings settings_;
@@ -80,15 +90,22 @@ class telemetry_service {
   const platform_info& platform_;
   uuid_store uuids_;
   retire_marker marker_;
+  sent_log sent_;
+  random_source random_;
 
   boost::asio::io_context ioc_{1};
-  boost::asio::steady_timer timer_{ioc_};
+  boost::asio::steady_timer timer_{ioc_};        // the next collection
+  boost::asio::steady_timer retry_timer_{ioc_};  // the next retry of the pending event
   std::unique_ptr<sender> sender_;
   std::thread thread_;
 
   // Service-thread state.
   std::string uuid_;
   std::chrono::steady_clock::time_point next_fire_;
+  std::string pending_;        // the one event awaiting (re)delivery; empty: none
+  std::string agent_version_;  // User-Agent of the pending event
+  unsigned attempt_ = 0;       // attempts of the pending event so far
+  std::uint64_t generation_ = 0;  // identifies the attempt in flight; stale completions are ignored
   bool stopped_ = false;
   bool in_flight_ = false;
 };

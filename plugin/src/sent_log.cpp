@@ -1,0 +1,80 @@
+#include "sent_log.hpp"
+
+#include "ipfs_common/message_result.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+#include <ctime>
+
+namespace ipfs_telemetry {
+
+namespace {
+// 30 entries of a ~1.5 KiB body each; a much larger file is not ours.
+constexpr std::size_t k_max_file = 4 * 1024 * 1024;
+}  // namespace
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+  const auto secs = std::chrono::system_clock::to_time_t(t);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+sent_log::sent_log(file_system& fs, std::filesystem::path repo)
+    : fs_(fs), path_(std::move(repo) / k_sent_log_name) {}
+
+std::vector<std::string> sent_log::lines() {
+  std::vector<std::string> out;
+  auto text = fs_.read(path_, k_max_file);
+  if (!text) return out;
+  std::size_t pos = 0;
+  while (pos < text->size()) {
+    auto nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    if (nl > pos) out.push_back(text->substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+boost::system::result<void, std::string> sent_log::record(std::chrono::system_clock::time_point when,
+                                                          std::string_view endpoint, const send_outcome& outcome,
+                                                          std::string_view body) {
+  boost::json::object entry;
+  entry["time"] = rfc3339_utc(when);
+  entry["endpoint"] = endpoint;
+  if (outcome.ec) {
+    entry["status"] = nullptr;
+    entry["error"] = outcome.describe();
+  } else {
+    entry["status"] = outcome.status;
+    entry["error"] = nullptr;
+  }
+  entry["body"] = body;
+
+  auto all = lines();
+  all.push_back(boost::json::serialize(entry));
+  const std::size_t skip = all.size() > k_sent_log_keep ? all.size() - k_sent_log_keep : 0;
+  std::string text;
+  for (std::size_t i = skip; i < all.size(); ++i) text += all[i] + "\n";
+  if (auto ec = fs_.write_atomic(path_, text, 0600))
+    return ipfs_common::fail("cannot write " + path_.string() + ": " + ec.message());
+  return {};
+}
+
+std::optional<boost::json::object> sent_log::last() {
+  auto all = lines();
+  if (all.empty()) return std::nullopt;
+  boost::system::error_code ec;
+  auto jv = boost::json::parse(all.back(), ec);
+  if (ec || !jv.is_object()) return std::nullopt;
+  return jv.as_object();
+}
+
+}  // namespace ipfs_telemetry
