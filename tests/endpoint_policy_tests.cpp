@@ -26,4 +26,26 @@ BOOST_AUTO_TEST_CASE(plain_http_only_to_loopback_unless_allowed) {
   BOOST_TEST(!plain_http_refusal("http://telemetry.example.org/", true).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(redirect_targets) {
+  BOOST_TEST(*redirect_target("https://a.example/x", "https://b.example/y", 0, false) == "https://b.example/y");
+  BOOST_TEST(*redirect_target("https://a.example/x/y", "/z?q=1", 0, false) == "https://a.example/z?q=1");
+  BOOST_TEST(*redirect_target("https://a.example/x/y", "w", 2, false) == "https://a.example/x/w");
+  BOOST_TEST(*redirect_target("http://127.0.0.1:1/", "https://b.example", 0, false) == "https://b.example/");
+  BOOST_TEST(*redirect_target("http://127.0.0.1:1/", "http://127.0.0.1:2/", 0, false) == "http://127.0.0.1:2/");
+  BOOST_TEST(*redirect_target("https://a.example/", "https://b.example/#frag", 0, false) == "https://b.example/");
+
+  auto why = [](boost::system::result<std::string, std::string> r) { return r ? std::string("<followed>") : r.error(); };
+  BOOST_TEST(why(redirect_target("https://a.example/", "http://a.example/", 0, true)).find("from https to http") !=
+             std::string::npos);
+  BOOST_TEST(why(redirect_target("https://a.example/", "/again", 3, false)) == "more than 3 redirects");
+  BOOST_TEST(why(redirect_target("https://a.example/", "", 0, false)).find("without a Location") != std::string::npos);
+  BOOST_TEST(why(redirect_target("http://127.0.0.1/", "http://b.example/", 0, false)).find("AllowHTTP") !=
+             std::string::npos);
+  BOOST_TEST(why(redirect_target("http://127.0.0.1/", "http://b.example/", 0, true)) == "<followed>");
+  BOOST_TEST(why(redirect_target("https://a.example/", "ftp://b.example/", 0, false)).find("refusing redirect") !=
+             std::string::npos);
+  BOOST_TEST(why(redirect_target("https://a.example/", "https://u:p@b.example/", 0, false)).find("credentials") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

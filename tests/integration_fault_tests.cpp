@@ -103,6 +103,27 @@ BOOST_AUTO_TEST_CASE(other_client_errors_wait_for_the_next_collection) {
   survive(fault::respond, "failed: HTTP 404; will try again at the next collection", 404);
 }
 
+BOOST_AUTO_TEST_CASE(a_307_redirect_is_followed_with_the_same_post) {
+  collector_process collector(dir.path());
+  server.set(fault::respond, 307, "Location: " + collector.url() + "\r\n");
+  auto d = n.daemon();
+  BOOST_TEST(collector.wait_for_events(1));
+  BOOST_TEST(d->wait_log("telemetry sent to " + server.url() + " (HTTP 200)"));
+  BOOST_TEST(d->stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_redirect_loop_stops_after_three_hops) {
+  server.set(fault::respond, 308, "Location: /again\r\n");
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->wait_log("HTTP 308 (more than 3 redirects); will try again at the next collection"));
+  BOOST_TEST(server.requests() == 4u);  // the first request and three hops
+  BOOST_TEST(d->stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(other_redirects_are_not_followed) {
+  survive(fault::respond, "failed: HTTP 302; will try again at the next collection", 302, "Location: /elsewhere\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(what_left_the_machine_is_recorded_and_shown) {
   collector_process collector(dir.path());
   n.point_at(collector.url(), "100ms");

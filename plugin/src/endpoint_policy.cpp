@@ -2,6 +2,10 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include "ipfs_common/message_result.hpp"
+#include "plugin_config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -26,6 +30,27 @@ std::optional<std::string> plain_http_refusal(std::string_view url, bool allow_h
   return "refusing to send telemetry in clear text to " + std::string(url) +
          ": plain http:// is only allowed to loopback (127.0.0.0/8, ::1, localhost); use https:// or set "
          "Plugins.Plugins.telemetry.Config.AllowHTTP to true";
+}
+
+boost::system::result<std::string, std::string> redirect_target(std::string_view current, std::string_view location,
+                                                                 unsigned hops_so_far, bool allow_http) {
+  using ipfs_common::fail;
+  if (hops_so_far >= k_max_redirects)
+    return fail("more than " + std::to_string(k_max_redirects) + " redirects");
+  if (location.empty()) return fail("redirect without a Location header");
+  auto base = boost::urls::parse_absolute_uri(current);
+  auto ref = boost::urls::parse_uri_reference(location);
+  if (!base || !ref) return fail("redirect to an unparsable Location \"" + std::string(location) + "\"");
+  boost::urls::url target;
+  if (auto r = boost::urls::resolve(*base, *ref, target); !r)
+    return fail("cannot resolve redirect Location \"" + std::string(location) + "\"");
+  target.remove_fragment();
+  if (base->scheme_id() == boost::urls::scheme::https && target.scheme_id() == boost::urls::scheme::http)
+    return fail("refusing a redirect from https to http (" + std::string(target.buffer()) + ")");
+  auto valid = validate_endpoint(target.buffer());
+  if (!valid) return fail("refusing redirect: " + valid.error());
+  if (auto refusal = plain_http_refusal(*valid, allow_http)) return fail(*refusal);
+  return ipfs_common::succeed(*valid);
 }
 
 }  // namespace ipfs_telemetry

@@ -1,5 +1,6 @@
 #include "http_sender.hpp"
 
+#include "endpoint_policy.hpp"
 #include "ipfs_common/message_result.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +30,7 @@ using ipfs_common::fail;
 
 std::string send_outcome::describe() const {
   if (ec) return step + ": " + ec.message();
+  if (!detail.empty()) return "HTTP " + std::to_string(status) + " (" + detail + ")";
   return "HTTP " + std::to_string(status);
 }
 
@@ -59,7 +61,8 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   http_exchange(asio::any_io_executor ex, std::shared_ptr<ssl::context> tls, sender::completion done)
       : resolver_(ex), tcp_(ex), deadline_(ex), tls_ctx_(std::move(tls)), done_(std::move(done)) {}
 
-  void run(send_request request, std::chrono::nanoseconds timeout) {
+  void run(send_request request, std::chrono::nanoseconds timeout, std::optional<proxy_choice> proxy) {
+    proxy_ = std::move(proxy);
     auto url = boost::urls::parse_absolute_uri(request.endpoint);
     if (!url) return finish(url.error(), "parse endpoint");
     https_ = url->scheme_id() == boost::urls::scheme::https;
@@ -68,8 +71,15 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
     host_ = std::string(url->host_address());
     port_ = url->has_port() ? std::string(url->port()) : (https_ ? "443" : "80");
+    target_authority_ = std::string(url->encoded_host_and_port());
+    if (!url->has_port()) target_authority_ += https_ ? ":443" : ":80";
     req_.method(http::verb::post);
-    req_.target(url->encoded_target().empty() ? "/" : std::string(url->encoded_target()));
+    const std::string path = url->encoded_target().empty() ? "/" : std::string(url->encoded_target());
+    // Through a proxy, plain http uses the absolute form (RFC 9112 3.2.2).
+    req_.target(proxy_ && !https_ ? std::string(url->scheme()) + "://" + std::string(url->encoded_host_and_port()) + path
+                                  : path);
+    if (proxy_ && !https_ && !proxy_->authorization.empty())
+      req_.set(http::field::proxy_authorization, proxy_->authorization);
     req_.version(11);
     req_.set(http::field::host, url->encoded_host_and_port());
     req_.set(http::field::user_agent, request.user_agent);
@@ -86,21 +96,11 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
       self->abort();
     });
 
-    // An IP literal needs no resolver (and so no resolver thread).
     boost::system::error_code ec;
-    auto literal = asio::ip::make_address(host_, ec);
-    is_ip_ = !ec;
-    if (is_ip_) {
-      const std::uint16_t port = url->has_port() ? url->port_number() : (https_ ? 443 : 80);
-      endpoints_ = tcp::resolver::results_type::create(tcp::endpoint(literal, port), host_, port_);
-      return do_connect();
-    }
-    resolver_.async_resolve(host_, port_, [self = shared_from_this()](boost::system::error_code ec,
-                                                                      tcp::resolver::results_type results) {
-      if (ec) return self->finish(ec, "resolve");
-      self->endpoints_ = std::move(results);
-      self->do_connect();
-    });
+    asio::ip::make_address(host_, ec);
+    is_ip_ = !ec;  // the target's host, for TLS verification
+    if (proxy_) return resolve_and_connect(proxy_->host, proxy_->port);
+    resolve_and_connect(host_, port_);
   }
 
   // Aborts whatever is pending; handlers then finish with operation_aborted.
@@ -111,6 +111,23 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   }
 
  private:
+  // Connects to host:port; an IP literal needs no resolver (and so no resolver thread).
+  void resolve_and_connect(const std::string& host, const std::string& port) {
+    boost::system::error_code ec;
+    auto literal = asio::ip::make_address(host, ec);
+    if (!ec) {
+      endpoints_ = tcp::resolver::results_type::create(
+          tcp::endpoint(literal, static_cast<std::uint16_t>(std::stoul(port))), host, port);
+      return do_connect();
+    }
+    resolver_.async_resolve(host, port, [self = shared_from_this()](boost::system::error_code ec,
+                                                                    tcp::resolver::results_type results) {
+      if (ec) return self->finish(ec, self->proxy_ ? "resolve proxy" : "resolve");
+      self->endpoints_ = std::move(results);
+      self->do_connect();
+    });
+  }
+
   void do_connect() {
     tcp_.async_connect(endpoints_, [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
       self->on_connect(ec);
@@ -118,9 +135,35 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   }
 
   void on_connect(boost::system::error_code ec) {
-    if (ec) return finish(ec, "connect");
+    if (ec) return finish(ec, proxy_ ? "connect to proxy" : "connect");
+    if (https_ && proxy_) return do_tunnel();
     if (https_) return do_handshake();
     do_write();
+  }
+
+  // HTTPS through a proxy: CONNECT host:port, then TLS inside the tunnel.
+  void do_tunnel() {
+    connect_req_.method(http::verb::connect);
+    connect_req_.target(target_authority_);
+    connect_req_.version(11);
+    connect_req_.set(http::field::host, target_authority_);
+    if (!proxy_->authorization.empty()) connect_req_.set(http::field::proxy_authorization, proxy_->authorization);
+    http::async_write(tcp_, connect_req_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (ec) return self->finish(ec, "proxy CONNECT");
+      self->connect_res_.emplace();
+      self->connect_res_->skip(true);  // a CONNECT answer has no body
+      http::async_read(self->tcp_, self->buffer_, *self->connect_res_,
+                       [self](boost::system::error_code ec, std::size_t) { self->on_tunnel(ec); });
+    });
+  }
+
+  void on_tunnel(boost::system::error_code ec) {
+    if (ec) return finish(ec, "proxy CONNECT");
+    const unsigned status = connect_res_->get().result_int();
+    if (status != 200)
+      return finish(asio::error::connection_refused,
+                    "proxy " + proxy_->display + " answered CONNECT with HTTP " + std::to_string(status));
+    do_handshake();
   }
 
   void do_handshake() {
@@ -182,11 +225,11 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     complete(std::move(out));
   }
 
-  void finish(boost::system::error_code ec, const char* step) {
+  void finish(boost::system::error_code ec, const std::string& step) {
     send_outcome out;
     if (timed_out_) {
       out.ec = make_error_code(boost::system::errc::timed_out);
-      out.step = std::string(step) + " (deadline)";
+      out.step = step + " (deadline)";
     } else {
       out.ec = ec;
       out.step = step;
@@ -210,6 +253,10 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   sender::completion done_;
   tcp::resolver::results_type endpoints_;
   std::string host_, port_;
+  std::string target_authority_;  // host:port of the target, for CONNECT
+  std::optional<proxy_choice> proxy_;
+  http::request<http::empty_body> connect_req_;
+  std::optional<http::response_parser<http::empty_body>> connect_res_;
   bool https_ = false;
   bool is_ip_ = false;
   beast::flat_buffer buffer_;
@@ -240,9 +287,40 @@ http_sender::http_sender(asio::any_io_executor executor, transport_settings sett
 http_sender::~http_sender() { cancel(); }
 
 void http_sender::async_send(send_request request, completion done) {
-  auto ex = std::make_shared<http_exchange>(executor_, tls_, std::move(done));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.timeout);
+  start_hop(std::move(request), 0, deadline, std::move(done));
+}
+
+void http_sender::start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
+                            completion done) {
+  // The exchange consumes the request; keep what a further hop needs.
+  send_request next{request.endpoint, request.body, request.user_agent};
+  auto on_done = [this, next = std::move(next), hops, deadline, done = std::move(done)](send_outcome o) mutable {
+    if (o.ec || (o.status != 307 && o.status != 308)) return done(std::move(o));
+    auto target = redirect_target(next.endpoint, o.location, hops, settings_.allow_http);
+    if (!target) {
+      o.detail = target.error();
+      return done(std::move(o));
+    }
+    next.endpoint = *target;
+    start_hop(std::move(next), hops + 1, deadline, std::move(done));
+  };
+  std::optional<proxy_choice> proxy;
+  if (settings_.getenv) {
+    auto chosen = choose_proxy(request.endpoint, settings_.getenv);
+    if (!chosen) {
+      send_outcome o;
+      o.ec = make_error_code(boost::system::errc::invalid_argument);
+      o.step = chosen.error();
+      return asio::post(executor_, [on_done = std::move(on_done), o = std::move(o)]() mutable { on_done(std::move(o)); });
+    }
+    proxy = std::move(*chosen);
+  }
+  auto ex = std::make_shared<http_exchange>(executor_, tls_, std::move(on_done));
   active_ = ex;
-  ex->run(std::move(request), settings_.timeout);
+  const auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
+  ex->run(std::move(request), std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::move(proxy));
 }
 
 void http_sender::cancel() {

@@ -3,6 +3,7 @@
 // per request (Connection: close), one deadline per attempt covering resolve,
 // connect, TLS handshake, write and read.
 
+#include "proxy_config.hpp"
 #include "sender.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,6 +24,8 @@ class http_exchange;
 struct transport_settings {
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);
   std::string ca_file;  // extra trusted CAs (PEM); empty: the system store only
+  bool allow_http = false;  // redirects to clear text beyond loopback
+  env_lookup getenv;        // proxy variables; empty: never use a proxy
 };
 
 class http_sender final : public sender {
@@ -41,6 +44,9 @@ class http_sender final : public sender {
  private:
   http_sender(boost::asio::any_io_executor executor, transport_settings settings,
               std::shared_ptr<boost::asio::ssl::context> tls);
+  // One hop of an attempt; follows 307/308 within the attempt's deadline.
+  void start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
+                 completion done);
 
   boost::asio::any_io_executor executor_;
   transport_settings settings_;

@@ -16,6 +16,7 @@ struct send_outcome {
   unsigned status = 0;           // the HTTP status when ec is clear
   std::string retry_after;       // the Retry-After header, if any
   std::string location;          // the Location header, if any
+  std::string detail;            // why a redirect was not followed, if it was not
 
   bool success() const { return !ec && status >= 200 && status < 300; }
   // One line for logs: "HTTP 503" or "connect: Connection refused".

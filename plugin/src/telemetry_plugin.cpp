@@ -2,6 +2,7 @@
 
 #include "collect.hpp"
 #include "endpoint_policy.hpp"
+#include "proxy_config.hpp"
 #include "go_duration.hpp"
 #include "http_sender.hpp"
 #include "log_event.hpp"
@@ -141,6 +142,12 @@ void telemetry_plugin::start() {
     log_.warn(*refusal);
     return;
   }
+  if (auto proxy = choose_proxy(endpoint_, deps_.getenv); !proxy) {
+    log_.warn("telemetry: " + proxy.error() + "; nothing will be sent");
+    return;
+  } else if (*proxy) {
+    log_.debug("telemetry: sending through proxy " + (*proxy)->display);
+  }
   service_settings s;
   s.repo = repo_;
   s.endpoint = endpoint_;
@@ -151,6 +158,8 @@ void telemetry_plugin::start() {
   s.init_time = init_time_;
   s.transport.timeout = config_.timeout;
   s.transport.ca_file = config_.ca_file;
+  s.transport.allow_http = config_.allow_http;
+  s.transport.getenv = deps_.getenv;
 
   service_ = std::make_unique<telemetry_service>(
       std::move(s), log_, *deps_.fs, [this] { return query_facts(); }, deps_.make_sender, *deps_.platform);

@@ -171,6 +171,24 @@ std::size_t recording_server::count() {
   return requests_.size();
 }
 
+tinyproxy_process::tinyproxy_process(const std::filesystem::path& dir, const std::string& extra_config)
+    : out_(dir / "tinyproxy.log") {
+  // The port is picked free and then bound by tinyproxy; retry on the rare race.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = closed_port();
+    const auto conf = dir / "tinyproxy.conf";
+    write_text(conf, "Port " + std::to_string(port_) +
+                         "\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Info\n" +
+                         extra_config + "\n");
+    proc_ = std::make_unique<child_process>(std::vector<std::string>{"/usr/bin/tinyproxy", "-d", "-c", conf.string()},
+                                            env_changes{}, out_, dir / "tinyproxy.err");
+    if (wait_until([&] { return log().find("Accepting connections") != std::string::npos || !proc_->running(); }, 10s) &&
+        proc_->running())
+      return;
+  }
+  throw std::runtime_error("tinyproxy did not start: " + log() + read_text(dir / "tinyproxy.err"));
+}
+
 unsigned short closed_port() {
   asio::io_context ioc;
   tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));

@@ -100,6 +100,20 @@ class recording_server {
   std::thread thread_;
 };
 
+// A real tinyproxy (Debian's) on 127.0.0.1, with extra config lines.
+class tinyproxy_process {
+ public:
+  explicit tinyproxy_process(const std::filesystem::path& dir, const std::string& extra_config = {});
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  unsigned short port() const { return port_; }
+  std::string log() const { return read_text(out_); }
+
+ private:
+  std::filesystem::path out_;
+  std::unique_ptr<child_process> proc_;
+  unsigned short port_ = 0;
+};
+
 // A port on 127.0.0.1 where nothing listens (bound, then released).
 unsigned short closed_port();
 
