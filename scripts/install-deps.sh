@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-test1.81-dev libboost-program-options1.81-dev
-  libvalijson-dev libssl-dev
+  libvalijson-dev libssl-dev libc-ares-dev
   curl procps tinyproxy
 )
 

@@ -97,8 +97,9 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   auto d = n.daemon();
   BOOST_REQUIRE(d->ready());
   BOOST_TEST(d->log_has("plugin telemetry is disabled (Plugins.Plugins.telemetry.Disabled); not loaded"));
-  // The shared object is not mapped into the daemon at all.
+  // The shared object is not mapped into the daemon at all, and no thread runs for it.
   BOOST_TEST(read_text("/proc/" + std::to_string(d->pid()) + "/maps").find("telemetry.so") == std::string::npos);
+  BOOST_TEST(thread_count(d->pid()) == 1u);
   std::this_thread::sleep_for(1s);
   BOOST_TEST(collector.events().empty());
   BOOST_TEST(!std::filesystem::exists(n.uuid_file()));

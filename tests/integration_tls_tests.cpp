@@ -59,6 +59,9 @@ BOOST_AUTO_TEST_CASE(https_by_host_name_uses_sni_and_verifies_the_name) {
   n.set("Plugins.Plugins.telemetry.Config.CAFile", pki.ca_pem().string());
   auto d = n.daemon();
   BOOST_TEST(c->wait_for_events(1));
+  // A name was resolved and a TLS session made: still the main thread plus
+  // the plugin's one thread, no resolver thread.
+  BOOST_TEST(thread_count(d->pid()) == 2u);
   BOOST_TEST(d->stop() == 0);
 }
 

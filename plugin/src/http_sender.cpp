@@ -1,5 +1,6 @@
 #include "http_sender.hpp"
 
+#include "dns_resolver.hpp"
 #include "endpoint_policy.hpp"
 #include "ipfs_common/message_result.hpp"
 
@@ -58,8 +59,9 @@ const tls_verify_category& verify_category() {
 // alive by the handlers of its pending operations.
 class http_exchange : public std::enable_shared_from_this<http_exchange> {
  public:
-  http_exchange(asio::any_io_executor ex, std::shared_ptr<ssl::context> tls, sender::completion done)
-      : resolver_(ex), tcp_(ex), deadline_(ex), tls_ctx_(std::move(tls)), done_(std::move(done)) {}
+  http_exchange(asio::any_io_executor ex, std::shared_ptr<dns_resolver> resolver, std::shared_ptr<ssl::context> tls,
+                sender::completion done)
+      : resolver_(std::move(resolver)), tcp_(ex), deadline_(ex), tls_ctx_(std::move(tls)), done_(std::move(done)) {}
 
   void run(send_request request, std::chrono::nanoseconds timeout, std::optional<proxy_choice> proxy) {
     proxy_ = std::move(proxy);
@@ -105,25 +107,27 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
   // Aborts whatever is pending; handlers then finish with operation_aborted.
   void abort() {
-    resolver_.cancel();
+    if (resolving_) resolver_->cancel();
     beast::error_code ignored;
     tcp_.socket().close(ignored);
   }
 
  private:
-  // Connects to host:port; an IP literal needs no resolver (and so no resolver thread).
+  // Connects to host:port (port checked 1-65535 by the callers' validation).
   void resolve_and_connect(const std::string& host, const std::string& port) {
+    const auto port_number = static_cast<std::uint16_t>(std::stoul(port));
     boost::system::error_code ec;
     auto literal = asio::ip::make_address(host, ec);
     if (!ec) {
-      endpoints_ = tcp::resolver::results_type::create(
-          tcp::endpoint(literal, static_cast<std::uint16_t>(std::stoul(port))), host, port);
+      endpoints_ = {tcp::endpoint(literal, port_number)};
       return do_connect();
     }
-    resolver_.async_resolve(host, port, [self = shared_from_this()](boost::system::error_code ec,
-                                                                    tcp::resolver::results_type results) {
+    resolving_ = true;
+    resolver_->async_resolve(host, port_number, [self = shared_from_this()](boost::system::error_code ec,
+                                                                            dns_resolver::endpoints found) {
+      self->resolving_ = false;
       if (ec) return self->finish(ec, self->proxy_ ? "resolve proxy" : "resolve");
-      self->endpoints_ = std::move(results);
+      self->endpoints_ = std::move(found);
       self->do_connect();
     });
   }
@@ -245,13 +249,14 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     done_ = nullptr;
   }
 
-  tcp::resolver resolver_;
+  std::shared_ptr<dns_resolver> resolver_;
+  bool resolving_ = false;
   beast::tcp_stream tcp_;
   asio::steady_timer deadline_;
   std::shared_ptr<ssl::context> tls_ctx_;
   std::optional<ssl::stream<beast::tcp_stream&>> tls_;
   sender::completion done_;
-  tcp::resolver::results_type endpoints_;
+  std::vector<tcp::endpoint> endpoints_;
   std::string host_, port_;
   std::string target_authority_;  // host:port of the target, for CONNECT
   std::optional<proxy_choice> proxy_;
@@ -317,7 +322,17 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
     }
     proxy = std::move(*chosen);
   }
-  auto ex = std::make_shared<http_exchange>(executor_, tls_, std::move(on_done));
+  if (!resolver_) {  // first use: c-ares on this thread
+    try {
+      resolver_ = std::make_shared<dns_resolver>(executor_);
+    } catch (const std::exception& e) {
+      send_outcome o;
+      o.ec = make_error_code(boost::system::errc::resource_unavailable_try_again);
+      o.step = std::string("resolver (") + e.what() + ")";
+      return asio::post(executor_, [on_done = std::move(on_done), o = std::move(o)]() mutable { on_done(std::move(o)); });
+    }
+  }
+  auto ex = std::make_shared<http_exchange>(executor_, resolver_, tls_, std::move(on_done));
   active_ = ex;
   const auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
   ex->run(std::move(request), std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::move(proxy));

@@ -20,6 +20,7 @@ class context;
 namespace ipfs_telemetry {
 
 class http_exchange;
+class dns_resolver;
 
 struct transport_settings {
   std::chrono::nanoseconds timeout = std::chrono::seconds(30);
@@ -51,6 +52,7 @@ class http_sender final : public sender {
   boost::asio::any_io_executor executor_;
   transport_settings settings_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::shared_ptr<dns_resolver> resolver_;  // made on first use, on the owning thread
   std::weak_ptr<http_exchange> active_;
 };
 

@@ -189,6 +189,15 @@ tinyproxy_process::tinyproxy_process(const std::filesystem::path& dir, const std
   throw std::runtime_error("tinyproxy did not start: " + log() + read_text(dir / "tinyproxy.err"));
 }
 
+std::size_t thread_count(pid_t pid) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/task", ec), end; !ec && it != end;
+       it.increment(ec))
+    ++n;
+  return n;
+}
+
 unsigned short closed_port() {
   asio::io_context ioc;
   tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));

@@ -114,6 +114,9 @@ class tinyproxy_process {
   unsigned short port_ = 0;
 };
 
+// Threads of a process, from /proc.
+std::size_t thread_count(pid_t pid);
+
 // A port on 127.0.0.1 where nothing listens (bound, then released).
 unsigned short closed_port();
 
