@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build make pkg-config
+  g++ clang-14 libclang-rt-14-dev cmake ninja-build make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-test1.81-dev libboost-program-options1.81-dev
   libvalijson-dev libssl-dev libc-ares-dev

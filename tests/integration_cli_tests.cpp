@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   BOOST_TEST(d->log_has("plugin telemetry is disabled (Plugins.Plugins.telemetry.Disabled); not loaded"));
   // The shared object is not mapped into the daemon at all, and no thread runs for it.
   BOOST_TEST(read_text("/proc/" + std::to_string(d->pid()) + "/maps").find("telemetry.so") == std::string::npos);
-  BOOST_TEST(thread_count(d->pid()) == 1u);
+  const std::size_t host_threads = thread_count(d->pid());
   std::this_thread::sleep_for(1s);
   BOOST_TEST(collector.events().empty());
   BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
@@ -107,6 +107,13 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
 
   auto r = n.cli({"telemetry", "status"});
   BOOST_TEST(r.exit_code == 1);
+
+  // Enabled and sending: the plugin adds exactly one thread.
+  n.set_json("Plugins.Plugins.telemetry.Disabled", "false");
+  auto e = n.daemon();
+  BOOST_REQUIRE(collector.wait_for_events(1));
+  BOOST_TEST(thread_count(e->pid()) == host_threads + 1);
+  BOOST_TEST(e->stop() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(enabled_plugin_is_mapped) {
