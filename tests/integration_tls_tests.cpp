@@ -1,5 +1,6 @@
 // HTTPS and the clear-text policy, end to end: the real daemon and plugin
 // against the real collector serving TLS with certificates made for the test.
+#include "support/fault_server.hpp"
 #include "support/integration.hpp"
 #include "support/test_pki.hpp"
 
@@ -133,6 +134,30 @@ BOOST_AUTO_TEST_CASE(plain_http_beyond_loopback_needs_allow_http) {
   n.set_json("Plugins.Plugins.telemetry.Config.AllowHTTP", "true");
   auto d = n.daemon();
   BOOST_TEST(wait_until([&] { return server.count() >= 1; }, 10s));
+  BOOST_TEST(d->stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_https_to_http_redirect_is_refused) {
+  collector_process plain(dir.path());  // where the redirect would lead, in clear text
+  auto leaf = good_leaf();
+  fault_server redirecting(leaf.cert.string(), leaf.key.string());
+  redirecting.set(fault::respond, 307, "Location: " + plain.url() + "\r\n");
+  n.point_at(redirecting.url(), "100ms");
+  n.set("Plugins.Plugins.telemetry.Config.CAFile", pki.ca_pem().string());
+  run_until_logged("HTTP 307 (refusing a redirect from https to http");
+  BOOST_TEST(redirecting.requests() >= 1u);
+  BOOST_TEST(plain.events().empty());  // nothing went out in clear text
+}
+
+BOOST_AUTO_TEST_CASE(an_https_to_https_redirect_is_followed) {
+  auto c = tls_collector(good_leaf());
+  auto leaf = good_leaf();
+  fault_server redirecting(leaf.cert.string(), leaf.key.string());
+  redirecting.set(fault::respond, 308, "Location: " + https(*c) + "\r\n");
+  n.point_at(redirecting.url(), "100ms");
+  n.set("Plugins.Plugins.telemetry.Config.CAFile", pki.ca_pem().string());
+  auto d = n.daemon();
+  BOOST_TEST(c->wait_for_events(1));
   BOOST_TEST(d->stop() == 0);
 }
 

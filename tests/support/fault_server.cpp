@@ -1,6 +1,7 @@
 #include "fault_server.hpp"
 
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
@@ -28,6 +29,15 @@ fault_server::fault_server()
   thread_ = std::thread([this] { ioc_.run(); });
 }
 
+fault_server::fault_server(const std::string& cert_pem, const std::string& key_pem)
+    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), port_(acceptor_.local_endpoint().port()) {
+  tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  tls_->use_certificate_chain_file(cert_pem);
+  tls_->use_private_key_file(key_pem, asio::ssl::context::pem);
+  do_accept();
+  thread_ = std::thread([this] { ioc_.run(); });
+}
+
 fault_server::~fault_server() {
   ioc_.stop();
   thread_.join();
@@ -49,6 +59,11 @@ void fault_server::do_accept() {
       c->mode = fault_;
       c->status = status_;
       c->headers = extra_headers_;
+    }
+    if (tls_) {
+      serve_tls(c);
+      do_accept();
+      return;
     }
     // Read the request head (the body, small, arrives with it or is ignored).
     asio::async_read_until(c->socket, c->in, "\r\n\r\n", [this, c](boost::system::error_code ec, std::size_t) {
@@ -132,6 +147,23 @@ void fault_server::serve(std::shared_ptr<connection> c) {
       return;
     }
   }
+}
+
+void fault_server::serve_tls(std::shared_ptr<connection> c) {
+  auto tls = std::make_shared<asio::ssl::stream<tcp::socket&>>(c->socket, *tls_);
+  tls->async_handshake(asio::ssl::stream_base::server, [this, c, tls](boost::system::error_code ec) {
+    if (ec) return;
+    asio::async_read_until(*tls, c->in, "\r\n\r\n", [this, c, tls](boost::system::error_code ec, std::size_t) {
+      if (ec) return;
+      ++requests_;
+      c->out = "HTTP/1.1 " + std::to_string(c->status) + " Test\r\nContent-Length: 0\r\nConnection: close\r\n" +
+               c->headers + "\r\n";
+      asio::async_write(*tls, asio::buffer(c->out), [c, tls](boost::system::error_code, std::size_t) {
+        boost::system::error_code ignored;
+        c->socket.close(ignored);
+      });
+    });
+  });
 }
 
 }  // namespace test_support

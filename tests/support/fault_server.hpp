@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
 #include <memory>
@@ -28,9 +29,13 @@ enum class fault {
 class fault_server {
  public:
   fault_server();
+  // HTTPS with this certificate and key; only fault::respond is served.
+  fault_server(const std::string& cert_pem, const std::string& key_pem);
   ~fault_server();
   unsigned short port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  std::string url() const {
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + "/";
+  }
 
   // Takes effect for the next request.
   void set(fault f, unsigned status = 200, std::string extra_headers = {});
@@ -41,6 +46,7 @@ class fault_server {
  private:
   void do_accept();
   void serve(std::shared_ptr<connection> c);
+  void serve_tls(std::shared_ptr<connection> c);
 
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -50,6 +56,7 @@ class fault_server {
   unsigned status_ = 200;
   std::string extra_headers_;
   std::atomic<std::size_t> requests_{0};
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   std::thread thread_;
 };
 
