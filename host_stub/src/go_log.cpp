@@ -1,14 +1,13 @@
 #include "go_log.hpp"
 
 #include "ipfs_common/message_result.hpp"
+#include "ipfs_common/time_format.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
 namespace ipfs_stub {
 
@@ -82,17 +81,9 @@ bool go_logger::enabled(log_level level, std::string_view subsystem) const {
 
 void go_logger::log(log_level level, std::string_view subsystem, std::string_view message) {
   if (!enabled(level, subsystem)) return;
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[64];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   std::string line;
   line.reserve(message.size() + 64);
-  line += ts;
+  line += ipfs_common::rfc3339_utc(std::chrono::system_clock::now());
   line += '\t';
   line += to_string(level);
   line += '\t';

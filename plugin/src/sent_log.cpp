@@ -1,12 +1,11 @@
 #include "sent_log.hpp"
 
 #include "ipfs_common/message_result.hpp"
+#include "ipfs_common/time_format.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cstdio>
-#include <ctime>
 
 namespace ipfs_telemetry {
 
@@ -14,17 +13,6 @@ namespace {
 // 30 entries of a ~1.5 KiB body each; a much larger file is not ours.
 constexpr std::size_t k_max_file = 4 * 1024 * 1024;
 }  // namespace
-
-std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
-  const auto secs = std::chrono::system_clock::to_time_t(t);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
 
 sent_log::sent_log(file_system& fs, std::filesystem::path repo)
     : fs_(fs), path_(std::move(repo) / k_sent_log_name) {}
@@ -47,7 +35,7 @@ boost::system::result<void, std::string> sent_log::record(std::chrono::system_cl
                                                           std::string_view endpoint, const send_outcome& outcome,
                                                           std::string_view body) {
   boost::json::object entry;
-  entry["time"] = rfc3339_utc(when);
+  entry["time"] = ipfs_common::rfc3339_utc(when);
   entry["endpoint"] = endpoint;
   if (outcome.ec) {
     entry["status"] = nullptr;

@@ -40,7 +40,4 @@ class sent_log {
   std::filesystem::path path_;
 };
 
-// RFC 3339 UTC with milliseconds: 2026-11-21T23:00:53.123Z
-std::string rfc3339_utc(std::chrono::system_clock::time_point t);
-
 }  // namespace ipfs_telemetry
