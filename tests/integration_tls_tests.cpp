@@ -70,7 +70,13 @@ BOOST_AUTO_TEST_CASE(https_by_host_name_uses_sni_and_verifies_the_name) {
   auto d = n.daemon();
   BOOST_TEST(c->wait_for_events(1));
   // A name was resolved and a TLS session made: exactly one thread more, no resolver thread.
+#if defined(__SANITIZE_THREAD__)
+  // TSan's runtime starts a thread of its own at the first pthread_create: not countable here.
+  BOOST_TEST_MESSAGE("thread count not checked under ThreadSanitizer: " << thread_count(d->pid()) << " vs "
+                                                                         << baseline);
+#else
   BOOST_TEST(thread_count(d->pid()) == baseline + 1);
+#endif
   BOOST_TEST(d->stop() == 0);
 }
 
@@ -115,6 +121,18 @@ BOOST_AUTO_TEST_CASE(a_missing_cafile_is_named_and_nothing_is_sent) {
   std::this_thread::sleep_for(300ms);
   BOOST_TEST(c->events().empty());
   BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(a_cafile_that_is_not_pem_is_named_at_the_first_send_and_not_retried) {
+  auto c = tls_collector(good_leaf());
+  n.point_at(https(*c), "100ms");
+  write_text(dir.path() / "not-a-ca.pem", "this is not a certificate\n");
+  n.set("Plugins.Plugins.telemetry.Config.CAFile", (dir.path() / "not-a-ca.pem").string());
+  const auto log = run_until_logged("will try again at the next collection");
+  BOOST_TEST(log.find("Plugins.Plugins.telemetry.Config.CAFile: cannot load") != std::string::npos);
+  BOOST_TEST(log.find("as PEM certificates") != std::string::npos);
+  BOOST_TEST(log.find("retrying in") == std::string::npos);
+  BOOST_TEST(c->events().empty());
 }
 
 BOOST_AUTO_TEST_CASE(plain_http_beyond_loopback_needs_allow_http) {

@@ -27,6 +27,8 @@ BOOST_AUTO_TEST_CASE(classification_table) {
   send_outcome net;
   net.ec = boost::asio::error::connection_refused;
   BOOST_TEST((classify(net) == outcome_kind::retry));
+  net.permanent = true;  // a local configuration problem: retrying cannot help
+  BOOST_TEST((classify(net) == outcome_kind::next_interval));
 }
 
 BOOST_AUTO_TEST_CASE(backoff_doubles_from_the_base_up_to_the_cap_with_full_jitter) {

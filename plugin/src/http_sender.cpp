@@ -18,6 +18,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 
 namespace ipfs_telemetry {
@@ -272,22 +275,36 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
 boost::system::result<std::unique_ptr<http_sender>, std::string> http_sender::create(asio::any_io_executor executor,
                                                                                      transport_settings settings) {
+  if (!settings.ca_file.empty()) {
+    // Cheap check now, so a missing file is reported at start; parsed at first use.
+    std::FILE* f = std::fopen(settings.ca_file.c_str(), "r");
+    if (!f)
+      return fail("Plugins.Plugins.telemetry.Config.CAFile: cannot load \"" + settings.ca_file + "\": " +
+                  std::strerror(errno) + "; nothing will be sent");
+    std::fclose(f);
+  }
+  return std::unique_ptr<http_sender>(new http_sender(std::move(executor), std::move(settings)));
+}
+
+http_sender::http_sender(asio::any_io_executor executor, transport_settings settings)
+    : executor_(std::move(executor)), settings_(std::move(settings)) {}
+
+boost::system::result<std::shared_ptr<ssl::context>, std::string> http_sender::tls_context() {
+  if (tls_) return tls_;
   auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
   tls->set_verify_mode(ssl::verify_peer);
   boost::system::error_code ec;
   tls->set_default_verify_paths(ec);  // the system trust store; missing is not fatal with a CAFile
-  if (!settings.ca_file.empty()) {
-    tls->load_verify_file(settings.ca_file, ec);
+  if (!settings_.ca_file.empty()) {
+    tls->load_verify_file(settings_.ca_file, ec);
     if (ec)
-      return fail("Plugins.Plugins.telemetry.Config.CAFile: cannot load \"" + settings.ca_file +
-                  "\" as PEM certificates: " + ec.message() + "; nothing will be sent");
+      return fail("Plugins.Plugins.telemetry.Config.CAFile: cannot load \"" + settings_.ca_file +
+                  "\" as PEM certificates: " + ec.message());
   }
-  return std::unique_ptr<http_sender>(new http_sender(std::move(executor), std::move(settings), std::move(tls)));
+  tls_ = std::move(tls);
+  return tls_;
 }
-
-http_sender::http_sender(asio::any_io_executor executor, transport_settings settings, std::shared_ptr<ssl::context> tls)
-    : executor_(std::move(executor)), settings_(std::move(settings)), tls_(std::move(tls)) {}
 
 http_sender::~http_sender() { cancel(); }
 
@@ -332,7 +349,19 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
       return asio::post(executor_, [on_done = std::move(on_done), o = std::move(o)]() mutable { on_done(std::move(o)); });
     }
   }
-  auto ex = std::make_shared<http_exchange>(executor_, resolver_, tls_, std::move(on_done));
+  std::shared_ptr<ssl::context> tls;
+  if (request.endpoint.rfind("https:", 0) == 0) {
+    auto ctx = tls_context();
+    if (!ctx) {
+      send_outcome o;
+      o.ec = make_error_code(boost::system::errc::invalid_argument);
+      o.step = ctx.error();
+      o.permanent = true;
+      return asio::post(executor_, [on_done = std::move(on_done), o = std::move(o)]() mutable { on_done(std::move(o)); });
+    }
+    tls = std::move(*ctx);
+  }
+  auto ex = std::make_shared<http_exchange>(executor_, resolver_, std::move(tls), std::move(on_done));
   active_ = ex;
   const auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
   ex->run(std::move(request), std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::move(proxy));

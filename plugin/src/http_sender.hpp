@@ -31,10 +31,11 @@ struct transport_settings {
 
 class http_sender final : public sender {
  public:
-  // Builds the TLS client context: the system trust store plus `ca_file`,
-  // TLS 1.2 minimum, peer verification. Fails with a message naming CAFile
-  // when that file cannot be loaded. `executor` must be the single-threaded
-  // io_context the caller runs on.
+  // Checks that `ca_file`, if any, can be read (a message naming CAFile
+  // otherwise). The TLS client context -- system trust store plus `ca_file`,
+  // TLS 1.2 minimum, peer verification -- is built at the first https request,
+  // so a node pays for OpenSSL only when and if it sends over TLS. `executor`
+  // must be the single-threaded io_context the caller runs on.
   static boost::system::result<std::unique_ptr<http_sender>, std::string> create(boost::asio::any_io_executor executor,
                                                                                  transport_settings settings);
   ~http_sender() override;
@@ -43,15 +44,16 @@ class http_sender final : public sender {
   void cancel() override;
 
  private:
-  http_sender(boost::asio::any_io_executor executor, transport_settings settings,
-              std::shared_ptr<boost::asio::ssl::context> tls);
+  http_sender(boost::asio::any_io_executor executor, transport_settings settings);
+  // The TLS context, built on first use; a message naming CAFile on failure.
+  boost::system::result<std::shared_ptr<boost::asio::ssl::context>, std::string> tls_context();
   // One hop of an attempt; follows 307/308 within the attempt's deadline.
   void start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
                  completion done);
 
   boost::asio::any_io_executor executor_;
   transport_settings settings_;
-  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // null until the first https request
   std::shared_ptr<dns_resolver> resolver_;  // made on first use, on the owning thread
   std::weak_ptr<http_exchange> active_;
 };

@@ -6,7 +6,7 @@
 namespace ipfs_telemetry {
 
 outcome_kind classify(const send_outcome& o) {
-  if (o.ec) return outcome_kind::retry;
+  if (o.ec) return o.permanent ? outcome_kind::next_interval : outcome_kind::retry;
   if (o.status >= 200 && o.status < 300) return outcome_kind::success;
   if (o.status == 410) return outcome_kind::retire;
   if (o.status >= 500 || o.status == 408 || o.status == 429) return outcome_kind::retry;

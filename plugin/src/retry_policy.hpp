@@ -15,7 +15,7 @@ enum class outcome_kind {
   success,    // 2xx
   retire,     // 410 Gone
   retry,      // network error, 5xx, 408, 429: back off and try the same event again
-  next_interval,  // anything else (other 4xx, 3xx): wait for the next collection
+  next_interval,  // anything else (other 4xx, 3xx, a local configuration problem): wait for the next collection
 };
 
 outcome_kind classify(const send_outcome& o);

@@ -17,6 +17,7 @@ struct send_outcome {
   std::string retry_after;       // the Retry-After header, if any
   std::string location;          // the Location header, if any
   std::string detail;            // why a redirect was not followed, if it was not
+  bool permanent = false;        // with ec: a local configuration problem; retrying cannot help
 
   bool success() const { return !ec && status >= 200 && status < 300; }
   // One line for logs: "HTTP 503" or "connect: Connection refused".
