@@ -311,6 +311,7 @@ http_sender::~http_sender() { cancel(); }
 void http_sender::async_send(send_request request, completion done) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.timeout);
+  cancelled_ = false;
   start_hop(std::move(request), 0, deadline, std::move(done));
 }
 
@@ -320,6 +321,11 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
   send_request next{request.endpoint, request.body, request.user_agent};
   auto on_done = [this, next = std::move(next), hops, deadline, done = std::move(done)](send_outcome o) mutable {
     if (o.ec || (o.status != 307 && o.status != 308)) return done(std::move(o));
+    if (cancelled_) {
+      o.ec = asio::error::operation_aborted;
+      o.step = "redirect";
+      return done(std::move(o));
+    }
     auto target = redirect_target(next.endpoint, o.location, hops, settings_.allow_http);
     if (!target) {
       o.detail = target.error();
@@ -368,6 +374,7 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
 }
 
 void http_sender::cancel() {
+  cancelled_ = true;
   if (auto ex = active_.lock()) ex->abort();
 }
 

@@ -56,6 +56,9 @@ class http_sender final : public sender {
   std::shared_ptr<boost::asio::ssl::context> tls_;  // null until the first https request
   std::shared_ptr<dns_resolver> resolver_;  // made on first use, on the owning thread
   std::weak_ptr<http_exchange> active_;
+  // Set by cancel(), cleared by async_send: a redirect hop whose completion was
+  // already queued when cancel() ran must not start a new exchange.
+  bool cancelled_ = false;
 };
 
 }  // namespace ipfs_telemetry
