@@ -22,12 +22,10 @@ struct fixture {
     return d;
   }
   std::unique_ptr<collector_process> tls_collector() {
-    auto leaf = pki.issue({"leaf", {"localhost"}, {"127.0.0.1"}});
-    return std::make_unique<collector_process>(
-        sub("tls-collector"), std::vector<std::string>{"--tls-cert", leaf.cert.string(), "--tls-key", leaf.key.string()});
+    return start_tls_collector(dir.path(), pki.issue({"leaf", {"localhost"}, {"127.0.0.1"}}), "tls-collector");
   }
   void point_https(const collector_process& c) {
-    n.point_at("https://127.0.0.1:" + std::to_string(c.port()) + "/", "100ms");
+    n.point_at(https_url(c), "100ms");
     n.set("Plugins.Plugins.telemetry.Config.CAFile", pki.ca_pem().string());
   }
 };

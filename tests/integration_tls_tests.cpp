@@ -17,15 +17,11 @@ struct fixture {
   test_pki pki{dir.path() / "pki"};
   node n{dir.path()};
 
-  // A collector serving HTTPS with `cert`, in its own directory.
-  std::unique_ptr<collector_process> tls_collector(const cert_files& cert, const std::string& name = "c") {
-    auto d = dir.path() / name;
-    std::filesystem::create_directories(d);
-    return std::make_unique<collector_process>(
-        d, std::vector<std::string>{"--tls-cert", cert.cert.string(), "--tls-key", cert.key.string()});
+  std::unique_ptr<collector_process> tls_collector(const cert_files& cert) {
+    return start_tls_collector(dir.path(), cert, "c");
   }
   static std::string https(const collector_process& c, const std::string& host = "127.0.0.1") {
-    return "https://" + host + ":" + std::to_string(c.port()) + "/";
+    return https_url(c, host);
   }
   cert_files good_leaf() const { return pki.issue({"good", {"localhost"}, {"127.0.0.1"}}); }
 

@@ -40,6 +40,18 @@ bool collector_process::wait_for_events(std::size_t n, std::chrono::milliseconds
   return wait_until([&] { return events().size() >= n; }, timeout);
 }
 
+std::unique_ptr<collector_process> start_tls_collector(const std::filesystem::path& dir, const cert_files& cert,
+                                                       const std::string& name) {
+  const auto sub = dir / name;
+  std::filesystem::create_directories(sub);
+  return std::make_unique<collector_process>(
+      sub, std::vector<std::string>{"--tls-cert", cert.cert.string(), "--tls-key", cert.key.string()});
+}
+
+std::string https_url(const collector_process& c, const std::string& host) {
+  return "https://" + host + ":" + std::to_string(c.port()) + "/";
+}
+
 daemon_process::daemon_process(const std::vector<std::string>& argv, const env_changes& env,
                                const std::filesystem::path& dir)
     : out_(dir / "daemon.out"), err_(dir / "daemon.err") {

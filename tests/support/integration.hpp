@@ -2,6 +2,7 @@
 // Fixtures for integration tests: the real telemetry-collector and ipfs-stub
 // binaries on 127.0.0.1, and a recording HTTP server for checks on the wire.
 
+#include "test_pki.hpp"
 #include "test_support.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -33,6 +34,13 @@ class collector_process {
   std::unique_ptr<child_process> proc_;
   unsigned short port_ = 0;
 };
+
+// The real collector serving HTTPS with `cert`, in a fresh subdirectory `name` of `dir`.
+std::unique_ptr<collector_process> start_tls_collector(const std::filesystem::path& dir, const cert_files& cert,
+                                                       const std::string& name);
+
+// https://HOST:PORT/ of a collector.
+std::string https_url(const collector_process& c, const std::string& host = "127.0.0.1");
 
 // A running `ipfs-stub daemon`.
 class daemon_process {
