@@ -28,7 +28,8 @@ bin="$work/prefix/bin"
 ls "$work/prefix/bin" "$work/prefix/lib/ipfs-stub/plugins"
 
 step "Starting the collector on 127.0.0.1 (any free port)"
-"$bin/telemetry-collector" serve --listen 127.0.0.1:0 --out "$work/events.jsonl" 2>"$work/collector.log" &
+"$bin/telemetry-collector" serve --listen 127.0.0.1:0 --db "$work/collector.db" --aggregate-every 1 \
+  2>"$work/collector.log" &
 collector_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$work/collector.log" 2>/dev/null && break; sleep 0.1; done
 cat "$work/collector.log"
@@ -46,15 +47,24 @@ step "Starting the daemon (first collection in 3s); its log:"
 GOLOG_LOG_LEVEL="telemetry=debug" "$bin/ipfs-stub" daemon > >(sed -u 's/^/  daemon | /') 2>&1 &
 daemon_pid=$!
 
-for _ in $(seq 200); do [ -s "$work/events.jsonl" ] && break; sleep 0.1; done
-if [ ! -s "$work/events.jsonl" ]; then
+stored() { "$bin/telemetry-collector" export --db "$work/collector.db"; }
+for _ in $(seq 200); do [ -n "$(stored)" ] && break; sleep 0.1; done
+if [ -z "$(stored)" ]; then
   echo "demo: no event arrived at the collector within 20s" >&2
   exit 1
 fi
-sleep 0.3
+sleep 1.5  # let the collector refresh today's aggregates (--aggregate-every 1)
 
-step "The collector received and stored this event ($work/events.jsonl):"
-python3 -m json.tool "$work/events.jsonl" 2>/dev/null || cat "$work/events.jsonl"
+step "The collector received and stored this event (telemetry-collector export --db $work/collector.db):"
+stored | python3 -m json.tool 2>/dev/null || stored
+
+step "The fleet as the dashboard at $endpoint sees it (GET /v1/stats?days=1, abridged):"
+curl -s "${endpoint}v1/stats?days=1" | python3 -c '
+import json, sys
+for d in json.load(sys.stdin)["days"]:
+    f = d["fields"]
+    print("  %s: %d active node(s); agent_version %s; platform_os %s"
+          % (d["date"], d["active_nodes"], f["agent_version"], f["platform_os"]))'
 
 step "Stopping the daemon and the collector"
 kill -TERM "$daemon_pid"

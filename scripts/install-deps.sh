@@ -7,7 +7,7 @@ packages=(
   g++ clang-14 libclang-rt-14-dev cmake ninja-build make pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-test1.81-dev libboost-program-options1.81-dev
-  libvalijson-dev libssl-dev libc-ares-dev
+  libvalijson-dev libssl-dev libc-ares-dev libsqlite3-dev
   curl procps tinyproxy
 )
 

@@ -15,14 +15,33 @@ const schema_validator& validator() {
   return v;
 }
 
-handler_result call(http::verb method, std::string target, std::string body = {}, bool retire = false) {
-  http::request<http::string_body> req{method, target, 11};
-  req.body() = std::move(body);
-  req.prepare_payload();
+constexpr const char* k_token = "correct-horse-battery-staple";
+
+handler_options options(bool retire = false) {
   handler_options opts;
   opts.validator = &validator();
   opts.retire = retire;
+  return opts;
+}
+
+handler_result call_with(const handler_options& opts, http::verb method, std::string target, std::string body = {},
+                         std::string authorization = {}) {
+  http::request<http::string_body> req{method, target, 11};
+  if (!authorization.empty()) req.set(http::field::authorization, authorization);
+  req.body() = std::move(body);
+  req.prepare_payload();
   return handle_request(req, opts);
+}
+
+handler_result call(http::verb method, std::string target, std::string body = {}, bool retire = false) {
+  return call_with(options(retire), method, std::move(target), std::move(body));
+}
+
+handler_options admin_options(bool private_stats = false) {
+  auto opts = options();
+  opts.admin_token = digest_token(k_token);
+  opts.private_stats = private_stats;
+  return opts;
 }
 
 json::object error_body(const handler_result& r) { return json::parse(r.response.body()).as_object(); }
@@ -33,16 +52,18 @@ BOOST_AUTO_TEST_SUITE(request_handler_tests)
 
 BOOST_AUTO_TEST_CASE(valid_event_is_accepted_with_2xx) {
   auto r = call(http::verb::post, "/", k_kubo_example_payload);
-  BOOST_TEST(r.response.result_int() / 100 == 2u);
-  BOOST_REQUIRE(r.accepted.has_value());
-  BOOST_TEST(r.accepted->at("uuid").as_string() == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  BOOST_REQUIRE((r.what == action::store_event));
+  BOOST_TEST(r.event.at("uuid").as_string() == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  BOOST_TEST(r.rejected.empty());
+  BOOST_TEST(accepted(11, true).result_int() / 100 == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_is_400) {
   auto r = call(http::verb::post, "/", "{\"uuid\":");
   BOOST_TEST(r.response.result_int() == 400u);
-  BOOST_TEST(!r.accepted.has_value());
+  BOOST_TEST((r.what == action::respond));
   BOOST_TEST(error_body(r).at("error").as_string() == "malformed JSON");
+  BOOST_TEST(r.rejected == "malformed_json");
 }
 
 BOOST_AUTO_TEST_CASE(schema_violation_is_400_naming_the_field) {
@@ -50,7 +71,7 @@ BOOST_AUTO_TEST_CASE(schema_violation_is_400_naming_the_field) {
   doc["routing_delegated_count"] = "three";
   auto r = call(http::verb::post, "/", json::serialize(doc));
   BOOST_TEST(r.response.result_int() == 400u);
-  BOOST_TEST(!r.accepted.has_value());
+  BOOST_TEST((r.what == action::respond));
   BOOST_TEST(error_body(r).at("field").as_string() == "routing_delegated_count");
   BOOST_TEST(r.response[http::field::content_type] == "application/json");
 }
@@ -73,14 +94,92 @@ BOOST_AUTO_TEST_CASE(healthz_answers_200) {
 }
 
 BOOST_AUTO_TEST_CASE(other_paths_and_methods) {
-  BOOST_TEST(call(http::verb::get, "/").response.result_int() == 405u);
+  BOOST_TEST(call(http::verb::put, "/").response.result_int() == 405u);
   BOOST_TEST(call(http::verb::post, "/other", k_kubo_example_payload).response.result_int() == 404u);
+  BOOST_TEST(call(http::verb::post, "/v1/stats").response.result_int() == 405u);
+}
+
+BOOST_AUTO_TEST_CASE(dashboard_files_are_served_with_a_strict_policy) {
+  auto r = call(http::verb::get, "/");
+  BOOST_TEST(r.response.result_int() == 200u);
+  BOOST_TEST(r.response[http::field::content_type].starts_with("text/html"));
+  BOOST_TEST(r.response["Content-Security-Policy"].find("default-src 'self'") != std::string_view::npos);
+  BOOST_TEST(call(http::verb::get, "/dashboard.js").response.result_int() == 200u);
+  BOOST_TEST(call(http::verb::get, "/dashboard.css").response.result_int() == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(erasure_request_names_the_uuid) {
+  auto r = call(http::verb::delete_, "/", R"({"uuid":"f81d4fae-7dec-11d0-a765-00a0c91e6bf6"})");
+  BOOST_REQUIRE((r.what == action::erase_node));
+  BOOST_TEST(r.uuid == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  BOOST_TEST(no_content(11, true).result_int() == 204u);
+}
+
+BOOST_AUTO_TEST_CASE(erasure_request_with_a_bad_uuid_is_400) {
+  for (std::string body : {R"({"uuid":"F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6"})", R"({"uuid":"x"})", R"({"uuid":7})",
+                           R"({"uuid":"f81d4fae-7dec-11d0-a765-00a0c91e6bf6","more":1})", R"([])", R"({"uuid":)"}) {
+    auto r = call(http::verb::delete_, "/", body);
+    BOOST_TEST(r.response.result_int() == 400u, body);
+    BOOST_TEST((r.what == action::respond));
+  }
+  auto r = call(http::verb::delete_, "/", R"({"uuid":"x"})");
+  BOOST_TEST(error_body(r).at("field").as_string() == "uuid");
+  BOOST_TEST(r.rejected == "invalid_erasure");
+}
+
+BOOST_AUTO_TEST_CASE(stats_days_parameter_is_checked) {
+  auto r = call(http::verb::get, "/v1/stats?days=90");
+  BOOST_REQUIRE((r.what == action::stats));
+  BOOST_TEST(r.days == 90);
+  BOOST_TEST(call(http::verb::get, "/v1/stats").days == k_default_stats_days);
+  for (std::string q : {"0", "731", "-1", "ten", "5x", ""}) {
+    auto bad = call(http::verb::get, "/v1/stats?days=" + q);
+    BOOST_TEST(bad.response.result_int() == 400u, q);
+    BOOST_TEST(error_body(bad).at("field").as_string() == "days");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(admin_api_is_off_without_a_token_file) {
+  BOOST_TEST(call(http::verb::get, "/v1/export").response.result_int() == 403u);
+  BOOST_TEST(call(http::verb::delete_, "/v1/nodes/f81d4fae-7dec-11d0-a765-00a0c91e6bf6").response.result_int() ==
+             403u);
+}
+
+BOOST_AUTO_TEST_CASE(admin_api_needs_the_bearer_token) {
+  const auto opts = admin_options();
+  auto none = call_with(opts, http::verb::get, "/v1/export");
+  BOOST_TEST(none.response.result_int() == 401u);
+  BOOST_TEST(none.response[http::field::www_authenticate].starts_with("Bearer"));
+  BOOST_TEST(call_with(opts, http::verb::get, "/v1/export", {}, "Bearer wrong-token-wrong-token").response
+                 .result_int() == 401u);
+  BOOST_TEST(call_with(opts, http::verb::get, "/v1/export", {}, std::string("Basic ") + k_token).response
+                 .result_int() == 401u);
+  BOOST_TEST(call_with(opts, http::verb::get, "/v1/export", {}, std::string("Bearer ") + k_token + "x").response
+                 .result_int() == 401u);
+  BOOST_TEST((call_with(opts, http::verb::get, "/v1/export", {}, std::string("Bearer ") + k_token).what ==
+              action::export_all));
+  auto erase = call_with(opts, http::verb::delete_, "/v1/nodes/f81d4fae-7dec-11d0-a765-00a0c91e6bf6", {},
+                         std::string("Bearer ") + k_token);
+  BOOST_REQUIRE((erase.what == action::admin_erase));
+  BOOST_TEST(erase.uuid == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+}
+
+BOOST_AUTO_TEST_CASE(stats_are_public_unless_private_stats) {
+  BOOST_TEST((call_with(admin_options(), http::verb::get, "/v1/stats").what == action::stats));
+  BOOST_TEST((call_with(admin_options(), http::verb::get, "/metrics").what == action::metrics));
+  const auto priv = admin_options(true);
+  BOOST_TEST(call_with(priv, http::verb::get, "/v1/stats").response.result_int() == 401u);
+  BOOST_TEST(call_with(priv, http::verb::get, "/metrics").response.result_int() == 401u);
+  BOOST_TEST((call_with(priv, http::verb::get, "/v1/stats", {}, std::string("Bearer ") + k_token).what ==
+              action::stats));
+  // The page itself holds no data; it asks for the token when the stats answer 401.
+  BOOST_TEST(call_with(priv, http::verb::get, "/").response.result_int() == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(retire_mode_answers_410_and_stores_nothing) {
   auto r = call(http::verb::post, "/", k_kubo_example_payload, true);
   BOOST_TEST(r.response.result_int() == 410u);
-  BOOST_TEST(!r.accepted.has_value());
+  BOOST_TEST((r.what == action::respond));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

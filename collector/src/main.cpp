@@ -1,20 +1,31 @@
 // telemetry-collector: receives telemetry events, validates them against
-// schemas/log_event.schema.json, and stores the accepted ones.
+// schemas/log_event.schema.json, stores them in SQLite, keeps raw events only
+// as long as allowed, erases on request, and serves aggregates.
 
-#include "event_sink.hpp"
+#include "event_store.hpp"
+#include "maintenance_runner.hpp"
+#include "retention.hpp"
 #include "schema_validator.hpp"
 #include "server.hpp"
+#include "store_queries.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/program_options.hpp>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace asio = boost::asio;
 namespace po = boost::program_options;
@@ -23,26 +34,45 @@ using namespace telemetry_collector;
 namespace {
 
 constexpr const char* k_usage = R"(USAGE
-  telemetry-collector serve --listen ADDR:PORT [--out FILE] [--retire] [--tls-cert PEM --tls-key PEM]
+  telemetry-collector serve --listen ADDR:PORT --db PATH [options]
+  telemetry-collector export --db PATH
+  telemetry-collector import --db PATH FILE
+  telemetry-collector cleanup --db PATH [--retention-days N]
 
-  --listen ADDR:PORT   where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
-  --out FILE           append accepted events as JSON lines to FILE (0600); default stdout
-  --retire             answer every POST with 410 Gone, which retires the nodes that send
-  --tls-cert PEM       serve HTTPS with this certificate chain (leaf first) ...
-  --tls-key PEM        ... and this private key
+serve options:
+  --listen ADDR:PORT        where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
+  --db PATH                 the SQLite database (created 0600 if missing)
+  --retention-days N        keep raw events N whole UTC days, 1-730 (default 90)
+  --admin-token-file F      enables the admin API (GET /v1/export, DELETE /v1/nodes/UUID)
+                            for "Authorization: Bearer <first line of F>"
+  --private-stats           /v1/stats and /metrics need the admin token too
+  --retire                  answer every POST with 410 Gone, which retires the nodes that send
+  --tls-cert PEM            serve HTTPS with this certificate chain (leaf first) ...
+  --tls-key PEM             ... and this private key
+  --threads N               I/O threads (default: one per core)
+  --idle-timeout SECONDS    a request must arrive within this (default 30)
+  --aggregate-every SECONDS refresh today's aggregates this often (default 60)
+
+export    writes every raw event as NDJSON to stdout:
+          {"received_at": "<RFC 3339 UTC>", "event": {...}}
+import    reads that NDJSON from FILE ("-": stdin); every line is validated and
+          nothing is imported unless all are good
+cleanup   one aggregation and retention pass now
 
 The address actually bound is logged as "listening on ADDR:PORT".
 )";
 
 void log_line(const std::string& s) { std::cerr << "telemetry-collector: " << s << std::endl; }
 
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // "127.0.0.1:9099", "[::1]:9099" -> endpoint; the message names --listen.
-boost::system::result<asio::ip::tcp::endpoint, std::string> parse_listen(const std::string& s) {
-  const std::string accepted = "expected ADDR:PORT such as 127.0.0.1:9099 or [::1]:9099";
+asio::ip::tcp::endpoint parse_listen(const std::string& s) {
+  const std::string bad = "--listen \"" + s + "\": expected ADDR:PORT such as 127.0.0.1:9099 or [::1]:9099";
   auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return boost::system::result<asio::ip::tcp::endpoint, std::string>(boost::system::in_place_error,
-                                                                       "--listen \"" + s + "\": " + accepted);
+  if (colon == std::string::npos || colon == 0) throw usage_error(bad);
   std::string host = s.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
@@ -55,68 +85,240 @@ boost::system::result<asio::ip::tcp::endpoint, std::string> parse_listen(const s
   } catch (...) {
     ec = asio::error::invalid_argument;
   }
-  if (ec || port > 65535)
-    return boost::system::result<asio::ip::tcp::endpoint, std::string>(boost::system::in_place_error,
-                                                                       "--listen \"" + s + "\": " + accepted);
+  if (ec || port > 65535) throw usage_error(bad);
   return asio::ip::tcp::endpoint(addr, static_cast<unsigned short>(port));
+}
+
+int parse_int_option(const po::variables_map& vm, const char* name, int def, int min, int max, const char* unit) {
+  if (!vm.count(name)) return def;
+  const std::string text = vm[name].as<std::string>();
+  std::size_t used = 0;
+  long v = -1;
+  try {
+    v = std::stol(text, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || v < min || v > max)
+    throw usage_error("--" + std::string(name) + " \"" + text + "\": expected a whole number of " + unit + " from " +
+                      std::to_string(min) + " to " + std::to_string(max));
+  return static_cast<int>(v);
+}
+
+// The first line of the file; refuses empty or short tokens and files others can read.
+std::string read_admin_token(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw usage_error("--admin-token-file " + path + ": cannot read the file");
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
+    throw usage_error("--admin-token-file " + path + ": readable by group or others; chmod 600 it");
+  std::ifstream in(path);
+  std::string token;
+  if (!in || !std::getline(in, token)) throw usage_error("--admin-token-file " + path + ": cannot read the file");
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  if (token.size() < 16)
+    throw usage_error("--admin-token-file " + path + ": the token (first line) must be at least 16 characters");
+  return token;
+}
+
+// 1000 idle clients must not starve a new one: use every descriptor we may.
+void raise_descriptor_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+po::variables_map parse(const po::options_description& opts, const std::vector<std::string>& args,
+                        const po::positional_options_description* pos = nullptr) {
+  po::variables_map vm;
+  po::command_line_parser parser(args);
+  parser.options(opts);
+  if (pos) parser.positional(*pos);
+  po::store(parser.run(), vm);
+  po::notify(vm);
+  return vm;
 }
 
 int serve(const std::vector<std::string>& args) {
   po::options_description opts("serve options");
-  opts.add_options()("listen", po::value<std::string>()->required(), "ADDR:PORT")(
-      "out", po::value<std::string>()->default_value(""), "FILE")("retire", "answer POST with 410 Gone")(
-      "tls-cert", po::value<std::string>(), "PEM")("tls-key", po::value<std::string>(), "PEM");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
-  po::notify(vm);
+  opts.add_options()("listen", po::value<std::string>()->required(), "")(
+      "db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "")(
+      "admin-token-file", po::value<std::string>(), "")("private-stats", "")("retire", "")(
+      "tls-cert", po::value<std::string>(), "")("tls-key", po::value<std::string>(), "")(
+      "threads", po::value<std::string>(), "")("idle-timeout", po::value<std::string>(), "")(
+      "aggregate-every", po::value<std::string>(), "");
+  const auto vm = parse(opts, args);
 
-  auto ep = parse_listen(vm["listen"].as<std::string>());
-  if (!ep) {
-    log_line("error: " + ep.error());
-    return 2;
-  }
+  const auto ep = parse_listen(vm["listen"].as<std::string>());
+  const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
+                                              k_max_retention_days, "days");
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = parse_int_option(vm, "threads", static_cast<int>(cores), 1, 256, "threads");
+  const int idle_timeout = parse_int_option(vm, "idle-timeout", 30, 1, 3600, "seconds");
+  const int aggregate_every = parse_int_option(vm, "aggregate-every", 60, 1, 86400, "seconds");
+
+  handler_options handler;
   schema_validator validator(log_event_schema_text());
-  event_sink sink(vm["out"].as<std::string>());
+  handler.validator = &validator;
+  handler.retire = vm.count("retire") > 0;
+  handler.private_stats = vm.count("private-stats") > 0;
+  if (vm.count("admin-token-file")) handler.admin_token = digest_token(read_admin_token(vm["admin-token-file"].as<std::string>()));
+  if (handler.private_stats && !handler.admin_token)
+    throw usage_error("--private-stats needs --admin-token-file (the token that unlocks the stats)");
 
   std::optional<asio::ssl::context> tls;
-  if (vm.count("tls-cert") != vm.count("tls-key")) {
-    log_line("error: --tls-cert and --tls-key go together");
-    return 2;
-  }
+  if (vm.count("tls-cert") != vm.count("tls-key")) throw usage_error("--tls-cert and --tls-key go together");
   if (vm.count("tls-cert")) {
     tls.emplace(asio::ssl::context::tls_server);
     SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
     boost::system::error_code ec;
     tls->use_certificate_chain_file(vm["tls-cert"].as<std::string>(), ec);
     if (!ec) tls->use_private_key_file(vm["tls-key"].as<std::string>(), asio::ssl::context::pem, ec);
-    if (ec) {
-      log_line("error: cannot load --tls-cert/--tls-key: " + ec.message());
-      return 2;
-    }
+    if (ec) throw usage_error("cannot load --tls-cert/--tls-key: " + ec.message());
   }
+
+  raise_descriptor_limit();
+  event_store store(vm["db"].as<std::string>());
+  collector_metrics metrics;
+  asio::thread_pool readers(2);
 
   server_context ctx;
   ctx.tls = tls ? &*tls : nullptr;
-  ctx.handler.validator = &validator;
-  ctx.handler.retire = vm.count("retire") > 0;
-  ctx.sink = &sink;
+  ctx.handler = handler;
+  ctx.store = &store;
+  ctx.metrics = &metrics;
+  ctx.readers = &readers;
   ctx.log = &log_line;
+  ctx.idle_timeout = std::chrono::seconds(idle_timeout);
 
-  asio::io_context ioc{1};
-  auto l = std::make_shared<listener>(ioc, *ep, ctx);
+  maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_line);
+
+  asio::io_context ioc{threads};
+  auto l = std::make_shared<listener>(ioc, ep, ctx);
   l->run();
   const auto bound = l->local_endpoint();
-  const std::string addr = bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
+  const std::string addr =
+      bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.tls ? " (https)" : " (http)") +
-           (ctx.handler.retire ? " (retire mode: answering 410)" : ""));
+           (handler.retire ? " (retire mode: answering 410)" : "") + ", database " + store.path() +
+           ", raw events kept " + std::to_string(retention_days) + " days");
 
+  // SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
+  // k_drain), commit, exit. A second signal stops at once.
+  constexpr auto k_drain = std::chrono::seconds(10);
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code, int) {
-    log_line("shutting down");
+  asio::steady_timer drain_deadline(ioc);
+  ctx.sessions.on_empty = [&] {
+    if (ctx.draining) asio::post(ioc, [&] { drain_deadline.cancel(); });
+  };
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec) return;
+    log_line("shutting down: finishing requests in flight");
     l->stop();
-    ioc.stop();
+    drain_sessions(ctx);
+    signals.async_wait([&](boost::system::error_code ec2, int) {
+      if (!ec2) ioc.stop();
+    });
+    drain_deadline.expires_after(k_drain);
+    drain_deadline.async_wait([&](boost::system::error_code ec2) {
+      signals.cancel();
+      if (!ec2) log_line("drain deadline reached; closing the remaining connections");
+      ioc.stop();
+    });
+    if (ctx.sessions.size() == 0) drain_deadline.cancel();
   });
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
+  for (auto& t : pool) t.join();
+  readers.join();
+  maintenance.stop();
+  store.close();  // commits whatever was queued
+  log_line("stopped; " + std::to_string(metrics.accepted_count()) + " events accepted in this run");
+  return 0;
+}
+
+int export_command(const std::vector<std::string>& args) {
+  po::options_description opts("export options");
+  opts.add_options()("db", po::value<std::string>()->required(), "");
+  const auto vm = parse(opts, args);
+  const std::string path = vm["db"].as<std::string>();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
+  sqlite_connection db(path, true);
+  std::int64_t last = 0;
+  for (;;) {
+    const auto next = export_events(db, last, 5000, [](std::string line) { std::cout << line; });
+    if (next == last) break;
+    last = next;
+  }
+  std::cout.flush();
+  return std::cout ? 0 : 1;
+}
+
+int import_command(const std::vector<std::string>& args) {
+  po::options_description opts("import options");
+  opts.add_options()("db", po::value<std::string>()->required(), "")("file", po::value<std::string>()->required(), "");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  const auto vm = parse(opts, args, &pos);
+  const std::string file = vm["file"].as<std::string>();
+  std::ifstream in_file;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    in_file.open(file);
+    if (!in_file) throw usage_error("cannot read " + file);
+    in = &in_file;
+  }
+  schema_validator validator(log_event_schema_text());
+  std::vector<stored_event> events;
+  std::string line;
+  std::size_t line_no = 0, errors = 0;
+  while (std::getline(*in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto parsed = parse_import_line(line, validator);
+    if (!parsed.error.empty()) {
+      if (++errors <= 20) log_line(file + ":" + std::to_string(line_no) + ": " + parsed.error);
+      continue;
+    }
+    events.push_back(std::move(parsed.event));
+  }
+  if (errors) {
+    log_line("import refused: " + std::to_string(errors) + " bad line(s); nothing was imported");
+    return 1;
+  }
+  event_store store(vm["db"].as<std::string>());
+  const bool ok = store.run_sync([&](sqlite3* db) {
+    for (const auto& e : events) insert_event(db, e);  // one transaction: all or nothing
+    return true;
+  });
+  store.close();
+  if (!ok) {
+    log_line("import failed while writing; nothing was imported");
+    return 1;
+  }
+  log_line("imported " + std::to_string(events.size()) + " events");
+  return 0;
+}
+
+int cleanup_command(const std::vector<std::string>& args) {
+  po::options_description opts("cleanup options");
+  opts.add_options()("db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "");
+  const auto vm = parse(opts, args);
+  const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
+                                              k_max_retention_days, "days");
+  const std::string path = vm["db"].as<std::string>();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
+  event_store store(path);
+  const auto report = run_maintenance(store, retention_days, now_ms());
+  store.close();
+  log_line("cleanup: aggregated " + std::to_string(report.days_aggregated) + " day(s), deleted " +
+           std::to_string(report.rows_deleted) + " raw event(s) older than " + std::to_string(retention_days) +
+           " days");
   return 0;
 }
 
@@ -130,14 +332,19 @@ int main(int argc, char** argv) {
       std::cout << k_usage;
       return args.empty() ? 2 : 0;
     }
-    if (args[0] != "serve") {
-      std::cerr << "telemetry-collector: unknown command \"" << args[0] << "\"\n" << k_usage;
-      return 2;
-    }
+    const std::string command = args[0];
     args.erase(args.begin());
-    return serve(args);
+    if (command == "serve") return serve(args);
+    if (command == "export") return export_command(args);
+    if (command == "import") return import_command(args);
+    if (command == "cleanup") return cleanup_command(args);
+    std::cerr << "telemetry-collector: unknown command \"" << command << "\"\n" << k_usage;
+    return 2;
   } catch (const po::error& e) {
     log_line(std::string("error: ") + e.what() + "\n" + k_usage);
+    return 2;
+  } catch (const usage_error& e) {
+    log_line(std::string("error: ") + e.what());
     return 2;
   } catch (const std::exception& e) {
     log_line(std::string("error: ") + e.what());

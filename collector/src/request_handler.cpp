@@ -1,9 +1,14 @@
 #include "request_handler.hpp"
 
 #include <boost/beast/http/field.hpp>
-#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <charconv>
 
 namespace telemetry_collector {
 
@@ -13,6 +18,7 @@ http::response<http::string_body> json_response(http::status status, unsigned ve
                                                 const boost::json::object& body) {
   http::response<http::string_body> res{status, version};
   res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
   res.keep_alive(keep_alive);
   res.body() = boost::json::serialize(body) + "\n";
   res.prepare_payload();
@@ -29,66 +35,229 @@ http::response<http::string_body> error_response(http::status status, unsigned v
   return json_response(status, version, keep_alive, o);
 }
 
-}  // namespace
-
-http::response<http::string_body> payload_too_large(unsigned version, bool keep_alive) {
-  return error_response(http::status::payload_too_large, version, keep_alive, "body too large",
-                        {}, "the limit is " + std::to_string(k_max_body) + " bytes");
+handler_result respond(http::response<http::string_body> res, std::string_view rejected = {}) {
+  handler_result out;
+  out.response = std::move(res);
+  out.rejected = rejected;
+  return out;
 }
 
-handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts) {
+handler_result method_not_allowed(unsigned v, bool ka, const char* allow) {
+  auto res = error_response(http::status::method_not_allowed, v, ka, "method not allowed");
+  res.set(http::field::allow, allow);
+  return respond(std::move(res));
+}
+
+bool is_canonical_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// nullopt: authorized. Otherwise the 401/403 to answer.
+std::optional<http::response<http::string_body>> check_admin(const http::request<http::string_body>& req,
+                                                              const handler_options& opts) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
-  handler_result out;
+  if (!opts.admin_token)
+    return error_response(http::status::forbidden, v, ka, "admin API disabled", {},
+                          "start the collector with --admin-token-file");
+  const std::string_view auth = req[http::field::authorization];
+  constexpr std::string_view scheme = "Bearer ";
+  if (auth.size() > scheme.size() && auth.substr(0, scheme.size()) == scheme) {
+    const token_digest given = digest_token(auth.substr(scheme.size()));
+    if (CRYPTO_memcmp(given.data(), opts.admin_token->data(), given.size()) == 0) return std::nullopt;
+  }
+  auto res = error_response(http::status::unauthorized, v, ka, "unauthorized", {},
+                            "send Authorization: Bearer <admin token>");
+  res.set(http::field::www_authenticate, "Bearer realm=\"telemetry-collector\"");
+  return res;
+}
 
-  if (req.target() == "/healthz") {
-    if (req.method() != http::verb::get && req.method() != http::verb::head) {
-      out.response = error_response(http::status::method_not_allowed, v, ka, "method not allowed");
-      out.response.set(http::field::allow, "GET, HEAD");
-      return out;
-    }
-    http::response<http::string_body> res{http::status::ok, v};
-    res.set(http::field::content_type, "text/plain");
-    res.keep_alive(ka);
-    res.body() = "ok\n";
-    res.prepare_payload();
-    out.response = std::move(res);
-    return out;
-  }
-
-  if (req.target() != "/") {
-    out.response = error_response(http::status::not_found, v, ka, "not found");
-    return out;
-  }
-  if (req.method() != http::verb::post) {
-    out.response = error_response(http::status::method_not_allowed, v, ka, "method not allowed");
-    out.response.set(http::field::allow, "POST");
-    return out;
-  }
-  if (opts.retire) {
-    out.response = error_response(http::status::gone, v, ka, "this collector has retired; stop sending");
-    return out;
-  }
-  if (req.body().size() > k_max_body) {
-    out.response = payload_too_large(v, ka);
-    return out;
-  }
+handler_result handle_ingest(const http::request<http::string_body>& req, const handler_options& opts) {
+  const unsigned v = req.version();
+  const bool ka = req.keep_alive();
+  if (opts.retire)
+    return respond(error_response(http::status::gone, v, ka, "this collector has retired; stop sending"), "retired");
+  if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
 
   boost::json::parse_options po;
   po.max_depth = k_max_json_depth;
   boost::system::error_code ec;
   auto doc = boost::json::parse(req.body(), ec, {}, po);
-  if (ec) {
-    out.response = error_response(http::status::bad_request, v, ka, "malformed JSON", {}, ec.message());
-    return out;
-  }
-  if (auto err = opts.validator->validate(doc)) {
-    out.response = error_response(http::status::bad_request, v, ka, "invalid event", err->field, err->message);
-    return out;
-  }
-  out.response = json_response(http::status::ok, v, ka, boost::json::object{{"status", "accepted"}});
-  out.accepted = std::move(doc);
+  if (ec)
+    return respond(error_response(http::status::bad_request, v, ka, "malformed JSON", {}, ec.message()),
+                   "malformed_json");
+  if (auto err = opts.validator->validate(doc))
+    return respond(error_response(http::status::bad_request, v, ka, "invalid event", err->field, err->message),
+                   "invalid_event");
+  handler_result out;
+  out.what = action::store_event;
+  out.event = std::move(doc);
   return out;
+}
+
+handler_result handle_erase(const http::request<http::string_body>& req) {
+  const unsigned v = req.version();
+  const bool ka = req.keep_alive();
+  if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
+  boost::json::parse_options po;
+  po.max_depth = 2;
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(req.body(), ec, {}, po);
+  if (ec)
+    return respond(error_response(http::status::bad_request, v, ka, "malformed JSON", {}, ec.message()),
+                   "malformed_json");
+  const auto* obj = doc.if_object();
+  const boost::json::value* uuid = obj ? obj->if_contains("uuid") : nullptr;
+  if (!obj || obj->size() != 1 || !uuid || !uuid->is_string() || !is_canonical_uuid(uuid->get_string()))
+    return respond(error_response(http::status::bad_request, v, ka, "invalid erasure request", "uuid",
+                                  R"(expected {"uuid": "<the node's UUID, lower case>"})"),
+                   "invalid_erasure");
+  handler_result out;
+  out.what = action::erase_node;
+  out.uuid = std::string(uuid->get_string());
+  return out;
+}
+
+}  // namespace
+
+token_digest digest_token(std::string_view token) {
+  token_digest d{};
+  unsigned int len = 0;
+  EVP_Digest(token.data(), token.size(), d.data(), &len, EVP_sha256(), nullptr);
+  return d;
+}
+
+http::response<http::string_body> payload_too_large(unsigned version, bool keep_alive) {
+  return error_response(http::status::payload_too_large, version, keep_alive, "body too large", {},
+                        "the limit is " + std::to_string(k_max_body) + " bytes");
+}
+
+http::response<http::string_body> accepted(unsigned version, bool keep_alive) {
+  return json_response(http::status::ok, version, keep_alive, boost::json::object{{"status", "accepted"}});
+}
+
+http::response<http::string_body> no_content(unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{http::status::no_content, version};
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> json_ok(unsigned version, bool keep_alive, const boost::json::object& body) {
+  return json_response(http::status::ok, version, keep_alive, body);
+}
+
+http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
+                                          std::string body) {
+  http::response<http::string_body> res{http::status::ok, version};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+http::response<http::string_body> storage_failure(unsigned version) {
+  auto res = error_response(http::status::service_unavailable, version, false, "storage failure");
+  res.set(http::field::retry_after, "60");
+  return res;
+}
+
+http::response<http::string_body> service_draining(unsigned version) {
+  auto res = error_response(http::status::service_unavailable, version, false, "shutting down");
+  res.set(http::field::retry_after, "60");
+  return res;
+}
+
+handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts) {
+  const unsigned v = req.version();
+  const bool ka = req.keep_alive();
+  const auto method = req.method();
+
+  auto target = boost::urls::parse_origin_form(req.target());
+  if (!target) return respond(error_response(http::status::bad_request, v, ka, "malformed request target"));
+  const std::string path = target->path();
+
+  if (path == "/healthz") {
+    if (method != http::verb::get && method != http::verb::head) return method_not_allowed(v, ka, "GET, HEAD");
+    return respond(text_ok(v, ka, "text/plain", "ok\n"));
+  }
+
+  if (path == "/") {
+    if (method == http::verb::post) return handle_ingest(req, opts);
+    if (method == http::verb::delete_) return handle_erase(req);
+    if (method != http::verb::get && method != http::verb::head)
+      return method_not_allowed(v, ka, "GET, HEAD, POST, DELETE");
+  }
+
+  if (const auto* asset = dashboard_asset(path)) {
+    if (method != http::verb::get && method != http::verb::head) return method_not_allowed(v, ka, "GET, HEAD");
+    auto res = text_ok(v, ka, std::string(asset->content_type), std::string(asset->body));
+    res.set(http::field::cache_control, "no-cache");
+    res.set("Content-Security-Policy",
+            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:");
+    res.set("X-Content-Type-Options", "nosniff");
+    return respond(std::move(res));
+  }
+
+  if (path == "/v1/stats" || path == "/metrics") {
+    if (method != http::verb::get) return method_not_allowed(v, ka, "GET");
+    if (opts.private_stats)
+      if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
+    handler_result out;
+    if (path == "/metrics") {
+      out.what = action::metrics;
+      return out;
+    }
+    int days = k_default_stats_days;
+    auto params = target->params();
+    if (auto it = params.find("days"); it != params.end()) {
+      const std::string text = (*it).has_value ? std::string((*it).value) : std::string();
+      int n = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > 730)
+        return respond(error_response(http::status::bad_request, v, ka, "invalid query parameter", "days",
+                                      "expected a whole number of days from 1 to 730"));
+      days = n;
+    }
+    out.what = action::stats;
+    out.days = days;
+    return out;
+  }
+
+  if (path == "/v1/export") {
+    if (method != http::verb::get) return method_not_allowed(v, ka, "GET");
+    if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
+    handler_result out;
+    out.what = action::export_all;
+    return out;
+  }
+
+  constexpr std::string_view nodes_prefix = "/v1/nodes/";
+  if (path.starts_with(nodes_prefix)) {
+    if (method != http::verb::delete_) return method_not_allowed(v, ka, "DELETE");
+    if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
+    const std::string uuid = path.substr(nodes_prefix.size());
+    if (!is_canonical_uuid(uuid))
+      return respond(error_response(http::status::bad_request, v, ka, "invalid node", "uuid",
+                                    "expected /v1/nodes/<the node's UUID, lower case>"));
+    handler_result out;
+    out.what = action::admin_erase;
+    out.uuid = uuid;
+    return out;
+  }
+
+  return respond(error_response(http::status::not_found, v, ka, "not found"));
 }
 
 }  // namespace telemetry_collector

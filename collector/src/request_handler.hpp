@@ -1,15 +1,21 @@
 #pragma once
-// The collector's request logic: a pure function from request to response.
-// No sockets, no files: the session does I/O, the sink stores.
+// The collector's request logic: a pure function from request to either a
+// finished response or an action the session must carry out against the
+// store (then finishing with one of the response builders below).
+// No sockets, no files, no database here.
 
 #include "schema_validator.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace telemetry_collector {
 
@@ -17,20 +23,57 @@ namespace http = boost::beast::http;
 
 inline constexpr std::size_t k_max_body = 64 * 1024;
 inline constexpr unsigned k_max_json_depth = 8;
+inline constexpr int k_default_stats_days = 30;
+
+// SHA-256 of the admin token: requests are compared by digest, in constant time.
+using token_digest = std::array<unsigned char, 32>;
+token_digest digest_token(std::string_view token);
 
 struct handler_options {
   const schema_validator* validator = nullptr;
-  bool retire = false;  // answer POST / with 410 Gone
+  bool retire = false;                      // answer POST / with 410 Gone
+  std::optional<token_digest> admin_token;  // admin API enabled when set
+  bool private_stats = false;               // stats and metrics need the admin token too
+};
+
+enum class action {
+  respond,       // `response` is complete
+  store_event,   // store `event`, then accepted()
+  erase_node,    // erase `uuid`, then erased() (204 whatever matched)
+  admin_erase,   // erase `uuid`, then admin_erased(count)
+  export_all,    // stream every raw event as NDJSON
+  stats,         // read_stats(`days`), then json_ok()
+  metrics,       // Prometheus text, then text_ok()
 };
 
 struct handler_result {
-  http::response<http::string_body> response;
-  std::optional<boost::json::value> accepted;  // the event to store, when accepted
+  action what = action::respond;
+  http::response<http::string_body> response;  // when what == respond
+  boost::json::value event;                    // store_event
+  std::string uuid;                            // erase_node, admin_erase
+  int days = 0;                                // stats
+  // For the rejection counters: empty when not a rejection of an event
+  // (POST /) or an erasure request (DELETE /).
+  std::string_view rejected;
 };
 
 handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts);
 
-// The response for a request whose body exceeded k_max_body (413).
+// Responses the session builds once an action is done.
 http::response<http::string_body> payload_too_large(unsigned version, bool keep_alive);
+http::response<http::string_body> accepted(unsigned version, bool keep_alive);
+http::response<http::string_body> no_content(unsigned version, bool keep_alive);
+http::response<http::string_body> json_ok(unsigned version, bool keep_alive, const boost::json::object& body);
+http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
+                                          std::string body);
+http::response<http::string_body> storage_failure(unsigned version);
+http::response<http::string_body> service_draining(unsigned version);
+
+// The dashboard's files, embedded at build time; nullptr when unknown.
+struct static_asset {
+  std::string_view content_type;
+  std::string_view body;
+};
+const static_asset* dashboard_asset(std::string_view path);
 
 }  // namespace telemetry_collector

@@ -1,10 +1,15 @@
 #include "server.hpp"
 
+#include "store_queries.hpp"
+
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <optional>
 
@@ -14,18 +19,55 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
+std::uint64_t session_registry::add(std::weak_ptr<session_base> s) {
+  std::lock_guard lock(mutex_);
+  live_.emplace(++next_, std::move(s));
+  return next_;
+}
+
+void session_registry::remove(std::uint64_t id) {
+  std::function<void()> notify;
+  {
+    std::lock_guard lock(mutex_);
+    live_.erase(id);
+    if (live_.empty()) notify = on_empty;
+  }
+  if (notify) notify();
+}
+
+void session_registry::for_each(const std::function<void(std::shared_ptr<session_base>)>& fn) {
+  std::vector<std::shared_ptr<session_base>> alive;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, w] : live_)
+      if (auto s = w.lock()) alive.push_back(std::move(s));
+  }
+  for (auto& s : alive) fn(std::move(s));
+}
+
+std::size_t session_registry::size() {
+  std::lock_guard lock(mutex_);
+  return live_.size();
+}
+
 namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr int k_export_rows_per_chunk = 1000;
 
 // One connection: read a request, answer it, repeat while keep-alive.
 // Stream is beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS).
+// Every member function runs on the session's strand.
 template <class Stream>
-class session : public std::enable_shared_from_this<session<Stream>> {
+class session : public session_base, public std::enable_shared_from_this<session<Stream>> {
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
  public:
   session(tcp::socket socket, server_context& ctx) : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx) {}
+  ~session() override { ctx_.sessions.remove(registry_id_); }
 
   void run() {
+    registry_id_ = ctx_.sessions.add(shared_from_this());
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       do_read();
     } else {
@@ -37,6 +79,12 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     }
   }
 
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->waiting_ && !self->parser_->got_some()) self->close();
+    });
+  }
+
  private:
   static Stream make_stream(tcp::socket socket, server_context& ctx) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
@@ -46,19 +94,25 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   }
 
   void do_read() {
+    if (ctx_.draining) return close();
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(k_max_body);
+    waiting_ = true;
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
+    waiting_ = false;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof)
+        ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor)
       return close();
-    if (ec == http::error::body_limit) return send(payload_too_large(11, false));
+    if (ec == http::error::body_limit) {
+      ctx_.metrics->rejected("too_large");
+      return send(payload_too_large(11, false));
+    }
     if (ec) {
       http::response<http::string_body> res{http::status::bad_request, 11};
       res.set(http::field::content_type, "application/json");
@@ -67,20 +121,132 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       res.prepare_payload();
       return send(std::move(res));
     }
-    auto result = handle_request(parser_->get(), ctx_.handler);
-    if (result.accepted && !ctx_.sink->write(*result.accepted)) {
-      ctx_.log("cannot store an accepted event; answering 503");
-      http::response<http::string_body> res{http::status::service_unavailable, parser_->get().version()};
-      res.set(http::field::content_type, "application/json");
-      res.keep_alive(false);
-      res.body() = R"({"error":"storage failure"})" "\n";
-      res.prepare_payload();
-      return send(std::move(res));
+    const auto& req = parser_->get();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    started_ = steady::now();
+    auto result = handle_request(req, ctx_.handler);
+    if (!result.rejected.empty()) ctx_.metrics->rejected(result.rejected);
+    switch (result.what) {
+      case action::respond:
+        return send(std::move(result.response));
+      case action::store_event:
+        return do_store(std::move(result.event));
+      case action::erase_node:
+      case action::admin_erase:
+        return do_erase(std::move(result.uuid), result.what == action::admin_erase);
+      case action::stats:
+        return do_stats(result.days);
+      case action::metrics:
+        return send(text_ok(version_, keep_alive_, "text/plain; version=0.0.4",
+                            ctx_.metrics->render(ctx_.store->disk_bytes())));
+      case action::export_all:
+        return do_export();
     }
-    send(std::move(result.response));
+  }
+
+  // Runs `fn` on this session's strand later, keeping the io_context running until then.
+  template <class Fn>
+  auto on_strand(Fn fn) {
+    return [self = shared_from_this(), work = asio::make_work_guard(stream_.get_executor()),
+            fn = std::move(fn)](auto&&... args) mutable {
+      asio::post(self->stream_.get_executor(),
+                 [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable { fn(*self, a...); });
+    };
+  }
+
+  void do_store(boost::json::value event) {
+    stored_event e;
+    e.received_at = now_ms();
+    e.uuid = std::string(event.at("uuid").as_string());
+    e.event_json = boost::json::serialize(event);
+    ctx_.store->insert(std::move(e), on_strand([](session& s, bool ok) {
+      if (!ok) {
+        s.ctx_.metrics->rejected("storage_failure");
+        s.ctx_.log("cannot store an accepted event; answering 503");
+        return s.send(storage_failure(s.version_));
+      }
+      s.ctx_.metrics->event_accepted(std::chrono::duration<double>(steady::now() - s.started_).count());
+      s.send(accepted(s.version_, s.keep_alive_));
+    }));
+  }
+
+  void do_erase(std::string uuid, bool admin) {
+    ctx_.store->erase(std::move(uuid), on_strand([admin](session& s, bool ok, std::int64_t deleted) {
+      if (!ok) {
+        s.ctx_.metrics->rejected("storage_failure");
+        return s.send(storage_failure(s.version_));
+      }
+      s.ctx_.metrics->erasure();
+      if (admin) return s.send(json_ok(s.version_, s.keep_alive_, boost::json::object{{"erased", deleted}}));
+      s.send(no_content(s.version_, s.keep_alive_));
+    }));
+  }
+
+  void do_stats(int days) {
+    auto done = on_strand([](session& s, std::optional<boost::json::object> body) {
+      if (!body) return s.send(storage_failure(s.version_));
+      s.send(json_ok(s.version_, s.keep_alive_, *body));
+    });
+    asio::post(*ctx_.readers, [store = ctx_.store, days, done = std::move(done)]() mutable {
+      std::optional<boost::json::object> body;
+      try {
+        auto db = store->reader();
+        body = read_stats(*db, days, now_ms());
+      } catch (const std::exception&) {
+      }
+      done(std::move(body));
+    });
+  }
+
+  // NDJSON in chunked encoding, k_export_rows_per_chunk rows at a time, read
+  // on the reader pool with one connection kept for the whole export.
+  void do_export() {
+    export_res_.emplace(http::status::ok, version_);
+    export_res_->set(http::field::content_type, "application/x-ndjson");
+    export_res_->set(http::field::cache_control, "no-store");
+    export_res_->chunked(true);
+    export_res_->keep_alive(false);
+    export_sr_.emplace(*export_res_);
+    beast::get_lowest_layer(stream_).expires_never();
+    http::async_write_header(stream_, *export_sr_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->export_next(0);
+    });
+  }
+
+  void export_next(std::int64_t after_id) {
+    auto done = on_strand([](session& s, std::optional<std::pair<std::int64_t, std::string>> chunk) {
+      if (!chunk) return s.close();  // a read failure: the client sees a truncated body
+      s.export_chunk_ = std::move(chunk->second);
+      const std::int64_t last = chunk->first;
+      beast::get_lowest_layer(s.stream_).expires_after(s.ctx_.idle_timeout);
+      if (s.export_chunk_.empty()) {
+        return asio::async_write(s.stream_, http::make_chunk_last(),
+                                 [self = s.shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+      }
+      asio::async_write(s.stream_, http::make_chunk(asio::buffer(s.export_chunk_)),
+                        [self = s.shared_from_this(), last](beast::error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->export_next(last);
+                        });
+    });
+    asio::post(*ctx_.readers, [self = shared_from_this(), after_id, done = std::move(done)]() mutable {
+      std::optional<std::pair<std::int64_t, std::string>> out;
+      try {
+        if (!self->export_db_) self->export_db_ = self->ctx_.store->reader();
+        std::string text;
+        const auto last = export_events(*self->export_db_, after_id, k_export_rows_per_chunk,
+                                        [&](std::string line) { text += line; });
+        out.emplace(last, std::move(text));
+      } catch (const std::exception&) {
+      }
+      done(std::move(out));
+    });
   }
 
   void send(http::response<http::string_body> res) {
+    if (ctx_.draining) res.keep_alive(false);
     response_ = std::move(res);
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -92,49 +258,77 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void close() {
     beast::error_code ignored;
     auto& socket = beast::get_lowest_layer(stream_).socket();
+    if (!socket.is_open()) return;
     socket.shutdown(tcp::socket::shutdown_send, ignored);
     socket.close(ignored);
   }
 
   Stream stream_;
   server_context& ctx_;
+  std::uint64_t registry_id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool waiting_ = false;  // an async_read for a new request is in flight
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  steady::time_point started_;
   http::response<http::string_body> response_;
+  std::optional<http::response<http::empty_body>> export_res_;
+  std::optional<http::response_serializer<http::empty_body>> export_sr_;
+  std::unique_ptr<sqlite_connection> export_db_;  // used only on the reader pool
+  std::string export_chunk_;
 };
 
 }  // namespace
 
 listener::listener(asio::io_context& ioc, const tcp::endpoint& endpoint, server_context& ctx)
-    : ioc_(ioc), acceptor_(ioc), ctx_(ctx) {
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), retry_(acceptor_.get_executor()), ctx_(ctx) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void listener::run() { do_accept(); }
+void listener::run() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
+}
 
 void listener::stop() {
-  beast::error_code ignored;
-  acceptor_.close(ignored);
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->retry_.cancel();
+  });
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept(ioc_, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     self->on_accept(ec, std::move(socket));
   });
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted) return;
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
     if (ctx_.tls)
       std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_)->run();
     else
       std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_)->run();
+  } else if (ec == asio::error::no_descriptors) {
+    // Retrying at once would spin: wait for sessions to end.
+    ctx_.log("accept: out of file descriptors (raise the limit: ulimit -n); pausing accepts for 100 ms");
+    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec && self->acceptor_.is_open()) self->do_accept();
+    });
+    return;
   }
   do_accept();
+}
+
+void drain_sessions(server_context& ctx) {
+  ctx.draining = true;
+  ctx.sessions.for_each([](std::shared_ptr<session_base> s) { s->drain(); });
 }
 
 }  // namespace telemetry_collector

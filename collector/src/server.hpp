@@ -1,31 +1,69 @@
 #pragma once
 // The collector's network side: a listener accepting TCP connections and one
 // session per connection reading requests with Beast, handing each to
-// handle_request and the accepted events to the sink.
+// handle_request and carrying out the resulting action against the store.
 //
-// Threading: everything runs on the one io_context passed in (single thread).
+// Threading: the io_context may be run by several threads; each session lives
+// on its own strand. Store completions come back on the writer thread and are
+// posted to the session's strand. Database reads (stats, export) run on
+// `readers`, never on an I/O thread.
 // Privacy: nothing about the peer (address, headers) is logged or stored.
 
-#include "event_sink.hpp"
+#include "event_store.hpp"
+#include "metrics.hpp"
 #include "request_handler.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace telemetry_collector {
 
+class session_base {
+ public:
+  virtual ~session_base() = default;
+  // Called on drain: close now if waiting for a request, else after the current response.
+  virtual void drain() = 0;
+};
+
+// Live sessions, so that a drain can reach them.
+class session_registry {
+ public:
+  std::uint64_t add(std::weak_ptr<session_base> s);
+  void remove(std::uint64_t id);
+  // Calls drain() on every live session (through its own strand, by the caller's post).
+  void for_each(const std::function<void(std::shared_ptr<session_base>)>& fn);
+  std::size_t size();
+  // Called (once per time it becomes empty) when the last session goes.
+  std::function<void()> on_empty;
+
+ private:
+  std::mutex mutex_;
+  std::uint64_t next_ = 0;
+  std::map<std::uint64_t, std::weak_ptr<session_base>> live_;
+};
+
 struct server_context {
   handler_options handler;
-  event_sink* sink = nullptr;
+  event_store* store = nullptr;
+  collector_metrics* metrics = nullptr;
+  boost::asio::thread_pool* readers = nullptr;
   std::function<void(const std::string&)> log;  // one line to the operator
-  std::chrono::seconds idle_timeout{30};
-  boost::asio::ssl::context* tls = nullptr;  // non-null: serve HTTPS only
+  std::chrono::seconds idle_timeout{30};        // per request: headers and body must arrive within it
+  boost::asio::ssl::context* tls = nullptr;     // non-null: serve HTTPS only
+  std::atomic<bool> draining{false};
+  session_registry sessions;
 };
 
 class listener : public std::enable_shared_from_this<listener> {
@@ -42,8 +80,13 @@ class listener : public std::enable_shared_from_this<listener> {
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand
+  boost::asio::steady_timer retry_;           // pause after running out of descriptors
   server_context& ctx_;
 };
+
+// Starts draining: no new connections (the caller stops the listener), idle
+// sessions closed, busy ones closed after their response.
+void drain_sessions(server_context& ctx);
 
 }  // namespace telemetry_collector

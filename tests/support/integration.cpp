@@ -6,6 +6,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <sstream>
 
@@ -17,8 +18,12 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 collector_process::collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args)
-    : out_(dir / "collector-events.jsonl"), err_(dir / "collector.err") {
-  std::vector<std::string> argv = {COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--out", out_.string()};
+    : db_(dir / "collector.db"), err_(dir / "collector.err") {
+  std::vector<std::string> argv = {COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0"};
+  if (auto it = std::find(extra_args.begin(), extra_args.end(), "--db"); it != extra_args.end() && it + 1 != extra_args.end())
+    db_ = *(it + 1);
+  else
+    argv.insert(argv.end(), {"--db", db_.string()});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
   const std::string marker = "listening on 127.0.0.1:";
@@ -28,12 +33,25 @@ collector_process::collector_process(const std::filesystem::path& dir, std::vect
   port_ = static_cast<unsigned short>(std::stoi(log.substr(log.find(marker) + marker.size())));
 }
 
-std::vector<boost::json::value> collector_process::events() const {
+std::vector<boost::json::value> export_lines(const std::filesystem::path& db) {
+  auto r = run({COLLECTOR_BIN, "export", "--db", db.string()});
+  if (r.exit_code != 0) throw std::runtime_error("telemetry-collector export failed: " + r.err);
   std::vector<boost::json::value> out;
-  std::istringstream in(read_text(out_));
+  std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.push_back(boost::json::parse(line));
   return out;
+}
+
+std::vector<boost::json::value> collector_process::events() const {
+  std::vector<boost::json::value> out;
+  for (auto& line : export_lines(db_)) out.push_back(line.at("event"));
+  return out;
+}
+
+std::optional<int> collector_process::stop(std::chrono::milliseconds timeout) {
+  proc_->signal(SIGTERM);
+  return proc_->wait_exit(timeout);
 }
 
 bool collector_process::wait_for_events(std::size_t n, std::chrono::milliseconds timeout) const {

@@ -19,18 +19,24 @@ namespace test_support {
 
 using namespace std::chrono_literals;
 
-// The real collector on an ephemeral port, events written to a file.
+// The real collector on an ephemeral port, storing into dir/collector.db
+// (or the --db given in extra_args).
 class collector_process {
  public:
   explicit collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args = {});
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
   unsigned short port() const { return port_; }
+  const std::filesystem::path& db() const { return db_; }
+  // The stored events, as `telemetry-collector export` reads them from the database.
   std::vector<boost::json::value> events() const;
   bool wait_for_events(std::size_t n, std::chrono::milliseconds timeout = 10s) const;
   std::string log() const { return read_text(err_); }
+  child_process& process() { return *proc_; }
+  // SIGTERM, then the exit code (nullopt if it did not exit within `timeout`).
+  std::optional<int> stop(std::chrono::milliseconds timeout = 15s);
 
  private:
-  std::filesystem::path out_, err_;
+  std::filesystem::path db_, err_;
   std::unique_ptr<child_process> proc_;
   unsigned short port_ = 0;
 };
@@ -41,6 +47,9 @@ std::unique_ptr<collector_process> start_tls_collector(const std::filesystem::pa
 
 // https://HOST:PORT/ of a collector.
 std::string https_url(const collector_process& c, const std::string& host = "127.0.0.1");
+
+// NDJSON lines of `telemetry-collector export --db db`, parsed.
+std::vector<boost::json::value> export_lines(const std::filesystem::path& db);
 
 // A running `ipfs-stub daemon`.
 class daemon_process {

@@ -1,0 +1,198 @@
+// The fleet dashboard: reads GET /v1/stats and draws SVG charts. No library:
+// a handful of bar and line charts do not need one, and the collector then
+// serves three small files it was built with, with a strict CSP.
+"use strict";
+
+(() => {
+  const SVG = "http://www.w3.org/2000/svg";
+  const PALETTE = ["#3366cc", "#dc6b2f", "#2e9e6b", "#9c4fb8", "#c9a227", "#d64f7f", "#3aa5b7", "#7a7f8c"];
+  const state = { token: sessionStorage.getItem("telemetry-token") || "" };
+
+  function el(name, attrs, parent) {
+    const node = document.createElementNS(SVG, name);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  function text(parent, x, y, content, attrs) {
+    const t = el("text", Object.assign({ x, y }, attrs || {}), parent);
+    t.textContent = content;
+    return t;
+  }
+
+  function clear(id) {
+    const box = document.getElementById(id);
+    box.replaceChildren();
+    return box;
+  }
+
+  function empty(box, message) {
+    const svg = el("svg", { viewBox: "0 0 400 60", role: "img" }, box);
+    text(svg, 200, 34, message || "No data for this period", { "text-anchor": "middle", class: "empty" });
+    box.dataset.rendered = "empty";
+  }
+
+  // Human labels for bucket values.
+  function bytesLabel(v) {
+    const n = Number(v);
+    const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let i = 0, x = n;
+    while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
+    return (Number.isInteger(x) ? x : x.toFixed(1)) + " " + units[i];
+  }
+  function durationLabel(v) {
+    const s = Number(v) / 1e9;  // Go durations are nanoseconds
+    if (s >= 86400) return Math.round(s / 86400) + " d";
+    if (s >= 3600) return Math.round(s / 3600) + " h";
+    if (s >= 60) return Math.round(s / 60) + " min";
+    return s + " s";
+  }
+
+  // Vertical bars (or a line) over days. series: [{name, values: [..per day]}], stacked.
+  function timeChart(id, dates, series) {
+    const box = clear(id);
+    if (!dates.length) return empty(box);
+    const W = 900, H = 220, L = 44, B = 36, T = 10, R = 10;
+    const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" }, box);
+    const totals = dates.map((_, i) => series.reduce((s, x) => s + (x.values[i] || 0), 0));
+    const max = Math.max(1, ...totals);
+    const plotW = W - L - R, plotH = H - T - B;
+    const bw = plotW / dates.length;
+    for (let g = 0; g <= 4; g++) {
+      const y = T + plotH - (plotH * g) / 4;
+      el("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#e6e9ef" }, svg);
+      text(svg, L - 6, y + 4, String(Math.round((max * g) / 4)), { "text-anchor": "end" });
+    }
+    dates.forEach((d, i) => {
+      let base = 0;
+      series.forEach((s, k) => {
+        const v = s.values[i] || 0;
+        if (!v) return;
+        const h = (plotH * v) / max;
+        const rect = el("rect", {
+          x: L + i * bw + bw * 0.12, width: Math.max(1, bw * 0.76),
+          y: T + plotH - ((base + v) * plotH) / max, height: h,
+          fill: PALETTE[k % PALETTE.length], class: "bar",
+        }, svg);
+        el("title", {}, rect).textContent = `${d} ${s.name}: ${v}`;
+        base += v;
+      });
+      const every = Math.ceil(dates.length / 10);
+      if (i % every === 0) text(svg, L + i * bw + bw / 2, H - B + 16, d.slice(5), { "text-anchor": "middle" });
+    });
+    if (series.length > 1) legend(box, series.map((s) => s.name));
+    box.dataset.rendered = "chart";
+  }
+
+  // Horizontal bars: rows [{label, value}] with value shown as count and share of `total`.
+  function barChart(id, rows, total, asPercent) {
+    const box = clear(id);
+    if (!rows.length || !total) return empty(box);
+    const W = 420, row = 22, L = 150, R = 80;
+    const H = rows.length * row + 8;
+    const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" }, box);
+    const max = asPercent ? total : Math.max(...rows.map((r) => r.value));
+    rows.forEach((r, i) => {
+      const y = 4 + i * row;
+      text(svg, L - 6, y + 14, r.label.length > 24 ? r.label.slice(0, 23) + "…" : r.label, { "text-anchor": "end" });
+      const w = ((W - L - R) * r.value) / Math.max(1, max);
+      const rect = el("rect", { x: L, y: y + 3, width: Math.max(1, w), height: row - 8,
+        fill: PALETTE[i % PALETTE.length], class: "bar" }, svg);
+      el("title", {}, rect).textContent = `${r.label}: ${r.value} of ${total} nodes`;
+      const share = Math.round((100 * r.value) / total);
+      text(svg, L + w + 6, y + 14, asPercent ? `${share}%` : `${r.value} (${share}%)`, { class: "value" });
+    });
+    box.dataset.rendered = "chart";
+  }
+
+  function legend(box, names) {
+    const div = document.createElement("div");
+    div.className = "legend";
+    names.forEach((n, k) => {
+      const span = document.createElement("span");
+      const sw = el("svg", { viewBox: "0 0 10 10" }, span);
+      el("rect", { width: 10, height: 10, fill: PALETTE[k % PALETTE.length] }, sw);
+      span.append(n);
+      div.appendChild(span);
+    });
+    box.appendChild(div);
+  }
+
+  function distribution(day, field, label) {
+    const values = (day.fields[field]) || {};
+    return Object.entries(values)
+      .map(([v, n]) => ({ label: label ? label(v) : v, raw: v, value: n }))
+      .sort((a, b) => (label ? Number(a.raw) - Number(b.raw) : b.value - a.value));
+  }
+
+  function render(stats) {
+    const days = stats.days || [];
+    const dates = days.map((d) => d.date);
+    timeChart("chart-active", dates, [{ name: "active nodes", values: days.map((d) => d.active_nodes) }]);
+
+    // Agent versions: the 7 most common over the period, the rest as "other".
+    const totals = {};
+    days.forEach((d) => Object.entries(d.fields.agent_version || {}).forEach(([v, n]) => { totals[v] = (totals[v] || 0) + n; }));
+    const top = Object.keys(totals).sort((a, b) => totals[b] - totals[a]).slice(0, 7);
+    const series = top.map((v) => ({ name: v, values: days.map((d) => (d.fields.agent_version || {})[v] || 0) }));
+    if (Object.keys(totals).length > top.length)
+      series.push({ name: "other", values: days.map((d) => Object.entries(d.fields.agent_version || {})
+        .filter(([v]) => !top.includes(v)).reduce((s, [, n]) => s + n, 0)) });
+    timeChart("chart-versions", dates, series);
+
+    const last = days[days.length - 1] || { active_nodes: 0, fields: {} };
+    const n = last.active_nodes;
+    barChart("chart-os", distribution(last, "platform_os"), n);
+    barChart("chart-arch", distribution(last, "platform_arch"), n);
+    barChart("chart-repo", distribution(last, "repo_size_bucket", bytesLabel), n);
+    barChart("chart-uptime", distribution(last, "uptime_bucket", durationLabel), n);
+    barChart("chart-routing", distribution(last, "routing_type"), n);
+
+    // Feature flags: every field whose values are only true/false.
+    const flags = Object.entries(last.fields)
+      .filter(([, values]) => Object.keys(values).every((v) => v === "true" || v === "false"))
+      .map(([field, values]) => ({ label: field, value: values["true"] || 0 }))
+      .sort((a, b) => b.value - a.value);
+    barChart("chart-flags", flags, n, true);
+
+    const status = document.getElementById("status");
+    status.className = "";
+    status.textContent = days.length
+      ? `${days.length} day(s) with data; ${n} node(s) active on ${last.date}.`
+      : "No data for this period yet.";
+    document.body.dataset.state = "ready";
+  }
+
+  async function load() {
+    const days = document.getElementById("days").value;
+    const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
+    const status = document.getElementById("status");
+    const login = document.getElementById("login");
+    try {
+      const res = await fetch(`/v1/stats?days=${encodeURIComponent(days)}`, { headers, cache: "no-store" });
+      if (res.status === 401) {
+        login.hidden = false;
+        status.textContent = state.token ? "That token was not accepted." : "";
+        document.body.dataset.state = "locked";
+        return;
+      }
+      if (!res.ok) throw new Error(`the collector answered ${res.status}`);
+      login.hidden = true;
+      render(await res.json());
+    } catch (err) {
+      status.className = "error";
+      status.textContent = "Cannot load statistics: " + err.message;
+      document.body.dataset.state = "failed";
+    }
+  }
+
+  document.getElementById("days").addEventListener("change", load);
+  document.getElementById("login").addEventListener("submit", (e) => {
+    e.preventDefault();
+    state.token = document.getElementById("token").value;
+    sessionStorage.setItem("telemetry-token", state.token);
+    load();
+  });
+  load();
+})();

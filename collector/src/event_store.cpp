@@ -1,0 +1,240 @@
+#include "event_store.hpp"
+
+#include "sqlite_statement.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <stdexcept>
+
+namespace telemetry_collector {
+
+namespace {
+
+// Version 1: events, day_summary, day_field_counts.
+constexpr const char* k_schema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  uuid TEXT NOT NULL,
+  event TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_uuid ON events(uuid);
+CREATE INDEX IF NOT EXISTS events_day_uuid ON events(day, uuid);
+CREATE TABLE IF NOT EXISTS day_summary(
+  day INTEGER PRIMARY KEY,
+  active_nodes INTEGER NOT NULL,
+  raw_rows INTEGER NOT NULL,
+  max_id INTEGER NOT NULL,
+  sealed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS day_field_counts(
+  day INTEGER NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  nodes INTEGER NOT NULL,
+  PRIMARY KEY(day, field, value)) WITHOUT ROWID;
+)sql";
+
+void create_private_file(const std::string& path) {
+  // The database holds node identifiers: 0600 from its first byte.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot create database " + path + ": " + std::strerror(errno));
+  ::close(fd);
+}
+
+}  // namespace
+
+clock_ms now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+sqlite_connection::sqlite_connection(const std::string& path, bool read_only) {
+  const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db_, 10'000);
+  sqlite3_extended_result_codes(db_, 1);
+}
+
+sqlite_connection::~sqlite_connection() { sqlite3_close(db_); }
+
+void sqlite_connection::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    throw std::runtime_error(msg);
+  }
+}
+
+event_store::event_store(std::string path, options opts) : path_(std::move(path)), opts_(opts) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) create_private_file(path_);
+  writer_ = std::make_unique<sqlite_connection>(path_, false);
+  try {
+    writer_->exec("PRAGMA journal_mode=WAL");
+    // FULL: the WAL is synced at every commit, so an acknowledged event survives
+    // power loss too, not only a crash of this process.
+    writer_->exec("PRAGMA synchronous=FULL");
+    writer_->exec(k_schema);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot prepare database " + path_ + ": " + e.what());
+  }
+  // The -wal and -shm files are created by SQLite with the main file's mode.
+  thread_ = std::thread([this] { writer_loop(); });
+}
+
+event_store::~event_store() { close(); }
+
+void event_store::submit(write_fn fn, done_fn done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!closing_) {
+      queue_.push_back(job{std::move(fn), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  if (done) done(false);
+}
+
+void event_store::insert(stored_event e, done_fn done) {
+  submit(
+      [e = std::move(e)](sqlite3* db) {
+        insert_event(db, e);
+        return true;
+      },
+      std::move(done));
+}
+
+void event_store::erase(std::string uuid, std::function<void(bool, std::int64_t)> done) {
+  auto count = std::make_shared<std::int64_t>(0);
+  submit(
+      [uuid = std::move(uuid), count](sqlite3* db) {
+        statement st(db, "DELETE FROM events WHERE uuid = ?");
+        st.bind(1, uuid);
+        st.step_done();
+        *count = sqlite3_changes(db);
+        return true;
+      },
+      [count, done = std::move(done)](bool ok) { done(ok, ok ? *count : 0); });
+}
+
+bool event_store::run_sync(write_fn fn) {
+  std::promise<bool> p;
+  auto f = p.get_future();
+  submit(std::move(fn), [&p](bool ok) { p.set_value(ok); });
+  return f.get();
+}
+
+bool event_store::insert_sync(stored_event e) {
+  std::promise<bool> p;
+  auto f = p.get_future();
+  insert(std::move(e), [&p](bool ok) { p.set_value(ok); });
+  return f.get();
+}
+
+void event_store::close() {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ && !thread_.joinable()) return;
+    closing_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::unique_ptr<sqlite_connection> event_store::reader() const {
+  return std::make_unique<sqlite_connection>(path_, true);
+}
+
+std::uint64_t event_store::disk_bytes() const {
+  std::uint64_t total = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    struct stat st {};
+    if (::stat((path_ + suffix).c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+void event_store::writer_loop() {
+  std::vector<job> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing, and everything queued is committed
+      while (!queue_.empty() && batch.size() < opts_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    run_batch(batch);
+    batch.clear();
+  }
+}
+
+void event_store::run_batch(std::vector<job>& batch) {
+  sqlite3* db = writer_->get();
+  std::vector<char> ok(batch.size(), 0);
+  bool committed = false;
+  try {
+    writer_->exec("BEGIN IMMEDIATE");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      writer_->exec("SAVEPOINT job");
+      bool good = false;
+      try {
+        good = batch[i].fn(db);
+      } catch (const std::exception&) {
+        good = false;
+      }
+      if (good) {
+        writer_->exec("RELEASE job");
+      } else {
+        writer_->exec("ROLLBACK TO job");
+        writer_->exec("RELEASE job");
+      }
+      ok[i] = good ? 1 : 0;
+    }
+    writer_->exec("COMMIT");
+    committed = true;
+    batches_.fetch_add(1);
+  } catch (const std::exception&) {
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].done) batch[i].done(committed && ok[i]);
+}
+
+void insert_event(sqlite3* db, const stored_event& e) {
+  statement st(db, "INSERT INTO events(received_at, day, uuid, event) VALUES(?, ?, ?, ?)");
+  st.bind(1, e.received_at);
+  st.bind(2, e.received_at / k_day_ms);
+  st.bind(3, e.uuid);
+  st.bind(4, e.event_json);
+  st.step_done();
+}
+
+std::string aggregate_value_text(const boost::json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (v.is_bool()) return v.get_bool() ? "true" : "false";
+  return boost::json::serialize(v);
+}
+
+}  // namespace telemetry_collector

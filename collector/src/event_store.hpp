@@ -1,0 +1,144 @@
+#pragma once
+// The collector's durable storage: one SQLite database in WAL mode.
+//
+// What is stored (and nothing else): each accepted event as validated, its
+// node's uuid (a copy of the event's own field, for erasure) and the time it
+// was received; per UTC day, the aggregates (active nodes, nodes per value of
+// every field) that outlive the raw events. Nothing about the sender.
+//
+// Writes: one writer thread owns the only write connection. Callers queue
+// write jobs; the writer takes every job queued so far (up to a batch limit),
+// runs them in one transaction (group commit), commits with synchronous=FULL,
+// and only then calls each job's completion. So an acknowledged event is on
+// disk, and concurrent requests share one fsync. A failing job is rolled back
+// to its own savepoint and fails alone.
+//
+// Reads open their own connection (WAL: readers never block the writer).
+//
+// Thread safety: every public member may be called from any thread.
+// Completions run on the writer thread: keep them short (post elsewhere).
+
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+struct sqlite3;
+
+namespace telemetry_collector {
+
+// One connection, closed on destruction.
+class sqlite_connection {
+ public:
+  // Throws std::runtime_error naming the path on failure.
+  sqlite_connection(const std::string& path, bool read_only);
+  ~sqlite_connection();
+  sqlite_connection(const sqlite_connection&) = delete;
+  sqlite_connection& operator=(const sqlite_connection&) = delete;
+  sqlite3* get() const { return db_; }
+  // Runs statements without results; throws std::runtime_error with SQLite's message.
+  void exec(const char* sql);
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+using clock_ms = std::int64_t;  // milliseconds since the Unix epoch, UTC
+inline constexpr clock_ms k_day_ms = 86'400'000;
+clock_ms now_ms();
+
+struct stored_event {
+  clock_ms received_at = 0;
+  std::string uuid;        // the event's own "uuid"
+  std::string event_json;  // the validated event, serialized
+};
+
+struct day_aggregate {
+  std::int64_t day = 0;  // days since 1970-01-01 (UTC)
+  std::int64_t active_nodes = 0;
+  // field -> value -> nodes; values as text ("true", "42", "linux")
+  std::vector<std::tuple<std::string, std::string, std::int64_t>> counts;
+};
+
+// The work one write job does inside the shared transaction. Returns false (or
+// throws) to fail; its changes are then rolled back to its savepoint.
+using write_fn = std::function<bool(sqlite3*)>;
+// Called once the transaction holding the job has committed (true) or not (false).
+using done_fn = std::function<void(bool committed)>;
+
+class event_store {
+ public:
+  struct options {
+    std::size_t max_batch = 1024;  // jobs per transaction at most
+  };
+
+  // Opens (creating if needed, mode 0600) the database and its schema, and
+  // starts the writer thread. Throws std::runtime_error naming the path.
+  explicit event_store(std::string path, options opts);
+  explicit event_store(std::string path) : event_store(std::move(path), options{}) {}
+  ~event_store();  // close()
+  event_store(const event_store&) = delete;
+  event_store& operator=(const event_store&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Queues a job. After close() has begun, `done(false)` is called at once.
+  void submit(write_fn fn, done_fn done);
+
+  // Convenience jobs.
+  void insert(stored_event e, done_fn done);
+  // Erases every raw event of `uuid`; `deleted` receives the count.
+  void erase(std::string uuid, std::function<void(bool committed, std::int64_t deleted)> done);
+
+  // Blocking helpers for the CLI and tests (submit + wait).
+  bool insert_sync(stored_event e);
+  bool run_sync(write_fn fn);
+
+  // Stops taking jobs, commits everything queued, joins the writer. Idempotent.
+  void close();
+
+  std::uint64_t batches_committed() const { return batches_.load(); }
+
+  // A new read-only connection to the same database.
+  std::unique_ptr<sqlite_connection> reader() const;
+
+  // Bytes used by the database files (main + WAL).
+  std::uint64_t disk_bytes() const;
+
+ private:
+  struct job {
+    write_fn fn;
+    done_fn done;
+  };
+  void writer_loop();
+  void run_batch(std::vector<job>& batch);
+
+  std::string path_;
+  options opts_;
+  std::unique_ptr<sqlite_connection> writer_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<job> queue_;
+  bool closing_ = false;
+  std::atomic<std::uint64_t> batches_{0};
+  std::thread thread_;
+};
+
+// Inserts one event inside the caller's transaction (a write job). Throws on failure.
+void insert_event(sqlite3* db, const stored_event& e);
+
+// Text of a JSON scalar as the aggregates store it: strings as they are,
+// booleans "true"/"false", numbers in decimal.
+std::string aggregate_value_text(const boost::json::value& v);
+
+}  // namespace telemetry_collector

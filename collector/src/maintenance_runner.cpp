@@ -1,0 +1,54 @@
+#include "maintenance_runner.hpp"
+
+#include "retention.hpp"
+#include "store_queries.hpp"
+
+namespace telemetry_collector {
+
+maintenance_runner::maintenance_runner(event_store& store, collector_metrics& metrics, int retention_days,
+                                       std::chrono::seconds aggregate_every,
+                                       std::function<void(const std::string&)> log)
+    : store_(store),
+      metrics_(metrics),
+      retention_days_(retention_days),
+      aggregate_every_(aggregate_every),
+      log_(std::move(log)),
+      thread_([this] { loop(); }) {}
+
+maintenance_runner::~maintenance_runner() { stop(); }
+
+void maintenance_runner::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void maintenance_runner::loop() {
+  using clock = std::chrono::steady_clock;
+  auto next_retention = clock::now();
+  for (;;) {
+    try {
+      if (clock::now() >= next_retention) {
+        const auto r = run_maintenance(store_, retention_days_, now_ms());
+        next_retention = clock::now() + std::chrono::hours(24);
+        log_("retention pass: aggregated " + std::to_string(r.days_aggregated) + " day(s), deleted " +
+             std::to_string(r.rows_deleted) + " raw event(s) received before the last " +
+             std::to_string(retention_days_) + " days" +
+             (r.days_skipped ? ", " + std::to_string(r.days_skipped) + " day(s) left for the next pass" : ""));
+      } else {
+        aggregate_changed_days(store_);
+      }
+      auto db = store_.reader();
+      metrics_.set_active_nodes_24h(active_nodes_since(*db, now_ms() - k_day_ms));
+    } catch (const std::exception& e) {
+      log_(std::string("maintenance pass failed (will retry): ") + e.what());
+    }
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, aggregate_every_, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace telemetry_collector

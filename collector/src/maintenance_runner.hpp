@@ -1,0 +1,43 @@
+#pragma once
+// The server's background upkeep, on one thread of its own: a full
+// aggregation + retention pass at start and then every 24 hours; between
+// them, today's aggregates (and any day changed by erasure or import)
+// refreshed every `aggregate_every`, together with the active-nodes gauge.
+// Its writes go through the store's writer in small jobs, so ingest never
+// waits long behind it.
+
+#include "event_store.hpp"
+#include "metrics.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace telemetry_collector {
+
+class maintenance_runner {
+ public:
+  maintenance_runner(event_store& store, collector_metrics& metrics, int retention_days,
+                     std::chrono::seconds aggregate_every, std::function<void(const std::string&)> log);
+  ~maintenance_runner();  // stop()
+  // Wakes the thread and joins it; a pass in progress stops at its next write job.
+  void stop();
+
+ private:
+  void loop();
+
+  event_store& store_;
+  collector_metrics& metrics_;
+  int retention_days_;
+  std::chrono::seconds aggregate_every_;
+  std::function<void(const std::string&)> log_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace telemetry_collector

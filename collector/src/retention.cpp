@@ -1,0 +1,172 @@
+#include "retention.hpp"
+
+#include "sqlite_statement.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <tuple>
+#include <vector>
+
+namespace telemetry_collector {
+
+namespace {
+
+struct day_state {
+  std::int64_t rows = 0;
+  std::int64_t max_id = 0;
+};
+
+struct computed_day {
+  std::int64_t day = 0;
+  day_state state;
+  std::int64_t active_nodes = 0;
+  std::map<std::pair<std::string, std::string>, std::int64_t> counts;
+};
+
+computed_day compute_day(sqlite3* db, std::int64_t day, day_state state) {
+  computed_day out;
+  out.day = day;
+  out.state = state;
+  // SQLite: with max(), the bare columns come from the row holding the maximum,
+  // so this is each node's last event of the day.
+  statement st(db, "SELECT uuid, event, max(id) FROM events WHERE day = ? AND id <= ? GROUP BY uuid");
+  st.bind(1, day);
+  st.bind(2, state.max_id);
+  while (st.step()) {
+    ++out.active_nodes;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(st.text(1), ec);
+    if (ec || !doc.is_object()) continue;  // cannot happen: only validated events are stored
+    for (const auto& kv : doc.get_object()) {
+      if (kv.key() == "uuid") continue;
+      ++out.counts[{std::string(kv.key()), aggregate_value_text(kv.value())}];
+    }
+  }
+  return out;
+}
+
+bool write_day(sqlite3* db, const computed_day& d) {
+  {
+    statement sealed(db, "SELECT sealed FROM day_summary WHERE day = ?");
+    sealed.bind(1, d.day);
+    if (sealed.step() && sealed.int64(0) != 0) return true;  // final already
+  }
+  statement del(db, "DELETE FROM day_field_counts WHERE day = ?");
+  del.bind(1, d.day);
+  del.step_done();
+  statement ins(db, "INSERT INTO day_field_counts(day, field, value, nodes) VALUES(?, ?, ?, ?)");
+  for (const auto& [key, n] : d.counts) {
+    ins.reset();
+    ins.bind(1, d.day);
+    ins.bind(2, key.first);
+    ins.bind(3, key.second);
+    ins.bind(4, n);
+    ins.step_done();
+  }
+  statement sum(db,
+                "INSERT INTO day_summary(day, active_nodes, raw_rows, max_id, sealed) VALUES(?, ?, ?, ?, 0) "
+                "ON CONFLICT(day) DO UPDATE SET active_nodes = excluded.active_nodes, "
+                "raw_rows = excluded.raw_rows, max_id = excluded.max_id");
+  sum.bind(1, d.day);
+  sum.bind(2, d.active_nodes);
+  sum.bind(3, d.state.rows);
+  sum.bind(4, d.state.max_id);
+  sum.step_done();
+  return true;
+}
+
+}  // namespace
+
+int aggregate_changed_days(event_store& store) {
+  std::vector<computed_day> computed;
+  {
+    auto reader = store.reader();
+    sqlite3* db = reader->get();
+    reader->exec("BEGIN");  // one snapshot for the comparison and the counts
+    std::map<std::int64_t, day_state> raw;
+    {
+      statement st(db, "SELECT day, count(*), max(id) FROM events GROUP BY day");
+      while (st.step()) raw[st.int64(0)] = day_state{st.int64(1), st.int64(2)};
+    }
+    std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, bool>> known;
+    {
+      statement st(db, "SELECT day, raw_rows, max_id, sealed FROM day_summary");
+      while (st.step()) known[st.int64(0)] = {st.int64(1), st.int64(2), st.int64(3) != 0};
+    }
+    for (const auto& [day, state] : raw) {
+      auto it = known.find(day);
+      if (it != known.end()) {
+        const auto& [rows, max_id, sealed] = it->second;
+        if (sealed || (rows == state.rows && max_id == state.max_id)) continue;
+      }
+      computed.push_back(compute_day(db, day, state));
+    }
+    reader->exec("COMMIT");
+  }
+  int written = 0;
+  for (const auto& d : computed)
+    if (store.run_sync([&d](sqlite3* db) { return write_day(db, d); })) ++written;
+  return written;
+}
+
+maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk) {
+  maintenance_report report;
+  const std::int64_t first_kept_day = now / k_day_ms - retention_days;
+  std::vector<std::int64_t> days;
+  std::vector<std::int64_t> aggregated;
+  {
+    auto reader = store.reader();
+    statement st(reader->get(), "SELECT DISTINCT day FROM events WHERE day < ?");
+    st.bind(1, first_kept_day);
+    while (st.step()) days.push_back(st.int64(0));
+    statement sum(reader->get(), "SELECT day FROM day_summary WHERE day < ?");
+    sum.bind(1, first_kept_day);
+    while (sum.step()) aggregated.push_back(sum.int64(0));
+  }
+  for (std::int64_t day : days) {
+    if (std::find(aggregated.begin(), aggregated.end(), day) == aggregated.end()) {
+      ++report.days_skipped;
+      continue;
+    }
+    for (;;) {
+      std::int64_t deleted = 0;
+      const bool ok = store.run_sync([&](sqlite3* db) {
+        statement seal(db, "UPDATE day_summary SET sealed = 1 WHERE day = ?");
+        seal.bind(1, day);
+        seal.step_done();
+        statement del(db, "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE day = ? LIMIT ?)");
+        del.bind(1, day);
+        del.bind(2, chunk);
+        del.step_done();
+        deleted = sqlite3_changes(db);
+        return true;
+      });
+      if (!ok) return report;  // the store is closing or failing; the next pass resumes
+      report.rows_deleted += deleted;
+      if (deleted < chunk) break;
+    }
+  }
+  return report;
+}
+
+maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now) {
+  const int aggregated = aggregate_changed_days(store);
+  auto report = delete_expired(store, retention_days, now);
+  report.days_aggregated = aggregated;
+  return report;
+}
+
+std::string day_to_date(std::int64_t day) {
+  using namespace std::chrono;
+  const year_month_day ymd{sys_days{days{day}}};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+}  // namespace telemetry_collector

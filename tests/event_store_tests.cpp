@@ -1,0 +1,152 @@
+#include "event_store.hpp"
+#include "kubo_example.hpp"
+#include "sqlite_statement.hpp"
+#include "support/test_support.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+using namespace telemetry_collector;
+namespace json = boost::json;
+
+namespace {
+
+stored_event make_event(const std::string& uuid, clock_ms at) {
+  auto doc = json::parse(k_kubo_example_payload).as_object();
+  doc["uuid"] = uuid;
+  return stored_event{at, uuid, json::serialize(doc)};
+}
+
+std::int64_t count_rows(event_store& store, const std::string& where = "1") {
+  auto db = store.reader();
+  statement st(db->get(), "SELECT count(*) FROM events WHERE " + where);
+  st.step();
+  return st.int64(0);
+}
+
+std::string uuid_n(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", i);
+  return buf;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(event_store_tests)
+
+BOOST_AUTO_TEST_CASE(database_is_created_0600_in_wal_mode) {
+  test_support::temp_dir dir;
+  const auto path = (dir.path() / "c.db").string();
+  event_store store(path);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  auto db = store.reader();
+  statement mode(db->get(), "PRAGMA journal_mode");
+  BOOST_REQUIRE(mode.step());
+  BOOST_TEST(mode.text(0) == "wal");
+}
+
+BOOST_AUTO_TEST_CASE(completion_comes_after_commit_and_data_survives_reopen) {
+  test_support::temp_dir dir;
+  const auto path = (dir.path() / "c.db").string();
+  {
+    event_store store(path);
+    BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1'000)));
+    // Visible to another connection at completion time: committed, not just queued.
+    BOOST_TEST(count_rows(store) == 1);
+  }
+  event_store again(path);
+  BOOST_TEST(count_rows(again) == 1);
+  BOOST_TEST(count_rows(again, "received_at = 1000 AND day = 0 AND uuid = '" + uuid_n(1) + "'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_inserts_share_transactions) {
+  test_support::temp_dir dir;
+  event_store store((dir.path() / "c.db").string());
+  constexpr int k_threads = 8, k_each = 100;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < k_threads; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<std::future<bool>> pending;
+      for (int i = 0; i < k_each; ++i) {
+        auto p = std::make_shared<std::promise<bool>>();
+        pending.push_back(p->get_future());
+        store.insert(make_event(uuid_n(t * k_each + i), now_ms()), [p](bool committed) { p->set_value(committed); });
+      }
+      for (auto& f : pending) ok += f.get() ? 1 : 0;
+    });
+  for (auto& t : threads) t.join();
+  BOOST_TEST(ok.load() == k_threads * k_each);
+  BOOST_TEST(count_rows(store) == k_threads * k_each);
+  // Group commit: fewer transactions than events.
+  BOOST_TEST(store.batches_committed() < static_cast<std::uint64_t>(k_threads * k_each));
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_job_fails_alone) {
+  test_support::temp_dir dir;
+  event_store store((dir.path() / "c.db").string());
+  std::promise<bool> good1, bad, good2;
+  // Queue all three before the writer can take them one by one: block it first.
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  store.submit([gate](sqlite3*) { gate.wait(); return true; }, {});
+  store.insert(make_event(uuid_n(1), 1), [&](bool c) { good1.set_value(c); });
+  store.submit(
+      [](sqlite3* db) -> bool {
+        statement st(db, "INSERT INTO events(received_at, day, uuid, event) VALUES(1, 0, 'x', 'y')");
+        st.step_done();
+        throw std::runtime_error("job fails after writing");
+      },
+      [&](bool c) { bad.set_value(c); });
+  store.insert(make_event(uuid_n(2), 1), [&](bool c) { good2.set_value(c); });
+  release.set_value();
+  BOOST_TEST(good1.get_future().get());
+  BOOST_TEST(!bad.get_future().get());
+  BOOST_TEST(good2.get_future().get());
+  BOOST_TEST(count_rows(store) == 2);  // the failed job's row was rolled back
+}
+
+BOOST_AUTO_TEST_CASE(erase_removes_every_event_of_the_node_only) {
+  test_support::temp_dir dir;
+  event_store store((dir.path() / "c.db").string());
+  for (int i = 0; i < 3; ++i) BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1'000 + i)));
+  BOOST_TEST(store.insert_sync(make_event(uuid_n(2), 1'000)));
+  std::promise<std::int64_t> deleted;
+  store.erase(uuid_n(1), [&](bool ok, std::int64_t n) { deleted.set_value(ok ? n : -1); });
+  BOOST_TEST(deleted.get_future().get() == 3);
+  BOOST_TEST(count_rows(store) == 1);
+  BOOST_TEST(count_rows(store, "uuid = '" + uuid_n(2) + "'") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(close_commits_what_was_queued_and_refuses_later_jobs) {
+  test_support::temp_dir dir;
+  event_store store((dir.path() / "c.db").string());
+  std::atomic<int> committed{0};
+  for (int i = 0; i < 50; ++i) store.insert(make_event(uuid_n(i), 1), [&](bool c) { committed += c ? 1 : 0; });
+  store.close();
+  BOOST_TEST(committed.load() == 50);
+  std::promise<bool> late;
+  store.insert(make_event(uuid_n(99), 1), [&](bool c) { late.set_value(c); });
+  BOOST_TEST(!late.get_future().get());
+  BOOST_TEST(count_rows(store) == 50);
+}
+
+BOOST_AUTO_TEST_CASE(unopenable_path_names_the_path) {
+  try {
+    event_store store("/nonexistent-dir/sub/c.db");
+    BOOST_FAIL("expected an exception");
+  } catch (const std::runtime_error& e) {
+    BOOST_TEST(std::string(e.what()).find("/nonexistent-dir/sub/c.db") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,196 @@
+#include "event_store.hpp"
+#include "kubo_example.hpp"
+#include "retention.hpp"
+#include "sqlite_statement.hpp"
+#include "store_queries.hpp"
+#include "support/test_support.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace telemetry_collector;
+namespace json = boost::json;
+
+namespace {
+
+const schema_validator& validator() {
+  static const schema_validator v(log_event_schema_text());
+  return v;
+}
+
+std::string uuid_n(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", i);
+  return buf;
+}
+
+constexpr clock_ms k_day0 = 20'000 * k_day_ms;  // 2024-10-04, a fixed "today - N"
+
+void put(event_store& store, int node, clock_ms at, const char* os = "linux", bool accelerated = false) {
+  auto doc = json::parse(k_kubo_example_payload).as_object();
+  doc["uuid"] = uuid_n(node);
+  doc["platform_os"] = os;
+  doc["routing_accelerated_dht_client"] = accelerated;
+  BOOST_REQUIRE(store.insert_sync(stored_event{at, uuid_n(node), json::serialize(doc)}));
+}
+
+std::int64_t rows(event_store& store) {
+  auto db = store.reader();
+  statement st(db->get(), "SELECT count(*) FROM events");
+  st.step();
+  return st.int64(0);
+}
+
+json::object stats(event_store& store, int days, clock_ms now) {
+  auto db = store.reader();
+  return read_stats(*db, days, now);
+}
+
+struct fixture {
+  test_support::temp_dir dir;
+  event_store store{(dir.path() / "c.db").string()};
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(retention_tests)
+
+BOOST_FIXTURE_TEST_CASE(aggregates_count_each_node_once_by_its_last_event, fixture) {
+  put(store, 1, k_day0 + 1000, "linux");
+  put(store, 1, k_day0 + 2000, "darwin");  // node 1's last event of the day
+  put(store, 2, k_day0 + 3000, "linux", true);
+  put(store, 3, k_day0 + k_day_ms + 5, "windows");  // the next day
+  BOOST_TEST(aggregate_changed_days(store) == 2);
+
+  const auto s = stats(store, 2, k_day0 + k_day_ms + 10);
+  const auto& days = s.at("days").as_array();
+  BOOST_REQUIRE(days.size() == 2u);
+  const auto& d0 = days[0].as_object();
+  BOOST_TEST(d0.at("date").as_string() == day_to_date(k_day0 / k_day_ms));
+  BOOST_TEST(d0.at("active_nodes").as_int64() == 2);
+  const auto& os = d0.at("fields").at("platform_os").as_object();
+  BOOST_TEST(os.at("darwin").as_int64() == 1);
+  BOOST_TEST(os.at("linux").as_int64() == 1);
+  BOOST_TEST(d0.at("fields").at("routing_accelerated_dht_client").at("true").as_int64() == 1);
+  BOOST_TEST(d0.at("fields").at("repo_size_bucket").at("5368709120").as_int64() == 2);
+  BOOST_TEST(!d0.at("fields").as_object().contains("uuid"));  // never aggregated
+  BOOST_TEST(days[1].at("active_nodes").as_int64() == 1);
+  // Unchanged days are not recomputed.
+  BOOST_TEST(aggregate_changed_days(store) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_changed_day_is_recomputed, fixture) {
+  put(store, 1, k_day0 + 1000);
+  BOOST_TEST(aggregate_changed_days(store) == 1);
+  put(store, 2, k_day0 + 2000);
+  BOOST_TEST(aggregate_changed_days(store) == 1);
+  BOOST_TEST(stats(store, 1, k_day0).at("days").at(0).at("active_nodes").as_int64() == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(retention_deletes_old_days_and_keeps_their_aggregates, fixture) {
+  for (int i = 0; i < 25; ++i) put(store, i, k_day0 + i);          // day0
+  put(store, 100, k_day0 + 9 * k_day_ms);                            // day0 + 9
+  const clock_ms now = k_day0 + 10 * k_day_ms + 5;                    // day0 + 10
+  auto report = run_maintenance(store, 5, now);
+  BOOST_TEST(report.days_aggregated == 2);
+  BOOST_TEST(report.rows_deleted == 25);
+  BOOST_TEST(rows(store) == 1);
+  // The deleted day's aggregates outlive its raw events.
+  const auto s = stats(store, 30, now);
+  BOOST_REQUIRE(s.at("days").as_array().size() == 2u);
+  BOOST_TEST(s.at("days").at(0).at("active_nodes").as_int64() == 25);
+}
+
+BOOST_FIXTURE_TEST_CASE(retention_counts_whole_utc_days, fixture) {
+  put(store, 1, k_day0);                    // first ms of day0
+  put(store, 2, k_day0 + k_day_ms - 1);     // last ms of day0
+  put(store, 3, k_day0 + k_day_ms);         // day0 + 1
+  // On day0 + 2 with 1 day retention: day0 goes, day0 + 1 stays.
+  auto report = run_maintenance(store, 1, k_day0 + 2 * k_day_ms);
+  BOOST_TEST(report.rows_deleted == 2);
+  BOOST_TEST(rows(store) == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(deletion_goes_in_chunks_and_seals_the_day, fixture) {
+  for (int i = 0; i < 45; ++i) put(store, i % 7, k_day0 + i);
+  BOOST_TEST(aggregate_changed_days(store) == 1);
+  const auto before = store.batches_committed();
+  auto report = delete_expired(store, 1, k_day0 + 3 * k_day_ms, 10);
+  BOOST_TEST(report.rows_deleted == 45);
+  BOOST_TEST(store.batches_committed() - before >= 5u);  // 10 + 10 + 10 + 10 + 5
+  // Sealed: a late import into that day does not change its aggregates.
+  put(store, 50, k_day0 + 100);
+  BOOST_TEST(aggregate_changed_days(store) == 0);
+  BOOST_TEST(stats(store, 10, k_day0 + 3 * k_day_ms).at("days").at(0).at("active_nodes").as_int64() == 7);
+}
+
+BOOST_FIXTURE_TEST_CASE(days_without_aggregates_are_not_deleted, fixture) {
+  put(store, 1, k_day0);
+  auto report = delete_expired(store, 1, k_day0 + 5 * k_day_ms);
+  BOOST_TEST(report.rows_deleted == 0);
+  BOOST_TEST(report.days_skipped == 1);
+  BOOST_TEST(rows(store) == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(stats_window_is_the_last_n_days, fixture) {
+  for (int d = 0; d < 10; ++d) put(store, d, k_day0 + d * k_day_ms);
+  aggregate_changed_days(store);
+  const clock_ms now = k_day0 + 9 * k_day_ms;
+  BOOST_TEST(stats(store, 1, now).at("days").as_array().size() == 1u);
+  BOOST_TEST(stats(store, 3, now).at("days").as_array().size() == 3u);
+  BOOST_TEST(stats(store, 90, now).at("days").as_array().size() == 10u);
+}
+
+BOOST_FIXTURE_TEST_CASE(active_nodes_in_a_window, fixture) {
+  put(store, 1, k_day0 + 10);
+  put(store, 1, k_day0 + 20);
+  put(store, 2, k_day0 + 30);
+  put(store, 3, k_day0 - 1);
+  auto db = store.reader();
+  BOOST_TEST(active_nodes_since(*db, k_day0) == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(export_lines_import_back, fixture) {
+  put(store, 1, k_day0 + 1234);
+  std::vector<std::string> lines;
+  auto db = store.reader();
+  export_events(*db, 0, 100, [&](std::string l) { lines.push_back(std::move(l)); });
+  BOOST_REQUIRE(lines.size() == 1u);
+  const auto line = json::parse(lines[0]).as_object();
+  BOOST_TEST(line.at("received_at").as_string() == "2024-10-04T00:00:01.234Z");
+  BOOST_TEST(line.at("event").at("uuid").as_string() == uuid_n(1));
+  auto back = parse_import_line(lines[0], validator());
+  BOOST_TEST(back.error.empty());
+  BOOST_TEST(back.event.received_at == k_day0 + 1234);
+  BOOST_TEST(back.event.uuid == uuid_n(1));
+}
+
+BOOST_AUTO_TEST_CASE(import_lines_are_validated) {
+  const std::string event = json::serialize(json::parse(k_kubo_example_payload));
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z","event":)" + event + "}", validator())
+                 .error.empty());
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22 10:00","event":)" + event + "}", validator())
+                 .error.starts_with("received_at"));
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00+02:00","event":)" + event + "}", validator())
+                 .error.starts_with("received_at"));
+  auto bad = json::parse(k_kubo_example_payload).as_object();
+  bad["platform_os"] = 3;
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z","event":)" + json::serialize(bad) + "}",
+                               validator())
+                 .error.find("platform_os") != std::string::npos);
+  BOOST_TEST(!parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z"})", validator()).error.empty());
+  BOOST_TEST(!parse_import_line("not json", validator()).error.empty());
+}
+
+BOOST_AUTO_TEST_CASE(rfc3339_parsing) {
+  BOOST_TEST(parse_rfc3339_utc("1970-01-01T00:00:00Z") == 0);
+  BOOST_TEST(parse_rfc3339_utc("1970-01-02T00:00:00.5Z") == k_day_ms + 500);
+  BOOST_TEST(parse_rfc3339_utc("2024-10-04T00:00:00+00:00") == k_day0);
+  BOOST_TEST(parse_rfc3339_utc("2024-02-30T00:00:00Z") == -1);
+  BOOST_TEST(parse_rfc3339_utc("2024-10-04T24:00:00Z") == -1);
+  BOOST_TEST(parse_rfc3339_utc("2024-10-04T00:00:00") == -1);
+  BOOST_TEST(parse_rfc3339_utc("") == -1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
