@@ -40,6 +40,10 @@ COMMANDS
                                          Run the node until SIGINT or SIGTERM
   telemetry status [--json]              Telemetry mode, endpoint, UUID and retirement
   telemetry show                         The exact payload the node would send now
+  telemetry erase                        Ask the collector to erase this node's events
+  telemetry forget                       Remove the telemetry UUID file
+  telemetry off [--erase]                Opt out (config Mode "off") and remove the UUID;
+                                         with --erase, erase at the collector first
   version                                Print the version
 
 The repo is --repo-dir, else $IPFS_PATH, else ~/.ipfs.
@@ -148,6 +152,35 @@ int cmd_daemon(const std::filesystem::path& repo, const std::vector<std::string>
   return 0;
 }
 
+// `ipfs-stub telemetry off [--erase]`: the host owns the config, the plugin
+// the UUID and the transport. Order matters: erase while the UUID is still
+// there (and stop if that fails, changing nothing), then opt out in the
+// config, then remove the UUID.
+int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, const std::vector<std::string>& args) {
+  bool erase = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--erase")
+      erase = true;
+    else
+      return error_exit("unknown argument \"" + args[i] + "\" for 'telemetry off'; accepted: --erase");
+  }
+  if (erase) {
+    auto out = plugins.command("telemetry", "erase", "[]");
+    if (!out) return error_exit(out.error());
+    if (out->status != IPFS_PLUGIN_OK) return error_exit(out->text + "; telemetry was left as it was");
+    std::cout << out->text;
+  }
+  constexpr const char* key = "Plugins.Plugins.telemetry.Config.Mode";
+  if (auto set = config_set(repo, key, "off", value_kind::string); !set)
+    return error_exit("cannot set " + std::string(key) + ": " + set.error());
+  std::cout << "set " << key << " to \"off\"\n";
+  auto out = plugins.command("telemetry", "forget", "[]");
+  if (!out) return error_exit(out.error());
+  if (out->status != IPFS_PLUGIN_OK) return error_exit(out->text);
+  std::cout << out->text << std::flush;
+  return 0;
+}
+
 // `ipfs-stub <plugin> <command> [args]`: a command a plugin offers.
 int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, const std::vector<std::string>& args,
                go_logger& log) {
@@ -160,6 +193,7 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   if (std::find(names.begin(), names.end(), plugin) == names.end())
     return error_exit("unknown command \"" + plugin + "\" (no such built-in command or loaded plugin); see 'ipfs-stub --help'");
   plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, plugin);
+  if (plugin == "telemetry" && args[0] == "off") return cmd_telemetry_off(repo, plugins, args);
   boost::json::array rest;
   for (std::size_t i = 1; i < args.size(); ++i) rest.emplace_back(args[i]);
   auto out = plugins.command(plugin, args[0], boost::json::serialize(rest));

@@ -78,7 +78,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     port_ = url->has_port() ? std::string(url->port()) : (https_ ? "443" : "80");
     target_authority_ = std::string(url->encoded_host_and_port());
     if (!url->has_port()) target_authority_ += https_ ? ":443" : ":80";
-    req_.method(http::verb::post);
+    req_.method(request.method == send_method::delete_ ? http::verb::delete_ : http::verb::post);
     const std::string path = url->encoded_target().empty() ? "/" : std::string(url->encoded_target());
     // Through a proxy, plain http uses the absolute form (RFC 9112 3.2.2).
     req_.target(proxy_ && !https_ ? std::string(url->scheme()) + "://" + std::string(url->encoded_host_and_port()) + path
@@ -318,7 +318,7 @@ void http_sender::async_send(send_request request, completion done) {
 void http_sender::start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
                             completion done) {
   // The exchange consumes the request; keep what a further hop needs.
-  send_request next{request.endpoint, request.body, request.user_agent};
+  send_request next = request;
   auto on_done = [this, next = std::move(next), hops, deadline, done = std::move(done)](send_outcome o) mutable {
     if (o.ec || (o.status != 307 && o.status != 308)) return done(std::move(o));
     if (cancelled_) {

@@ -24,10 +24,13 @@ struct send_outcome {
   std::string describe() const;
 };
 
+enum class send_method { post, delete_ };
+
 struct send_request {
   std::string endpoint;    // validated http(s) URL
   std::string body;        // the exact JSON text to send
   std::string user_agent;  // the node's agent version
+  send_method method = send_method::post;  // DELETE: an erasure request
 };
 
 class sender {
@@ -35,7 +38,7 @@ class sender {
   using completion = std::function<void(send_outcome)>;
   virtual ~sender() = default;
 
-  // Starts one POST of `request.body` (JSON) to `request.endpoint`. Calls `done` exactly once,
+  // Starts one POST (or DELETE) of `request.body` (JSON) to `request.endpoint`. Calls `done` exactly once,
   // on the io_context thread that owns this sender, also after cancel()
   // (with operation_aborted). At most one send is in flight at a time.
   virtual void async_send(send_request request, completion done) = 0;

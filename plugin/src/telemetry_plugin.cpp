@@ -10,6 +10,7 @@
 #include "sent_log.hpp"
 #include "uuid_store.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_to.hpp>
@@ -199,8 +200,10 @@ command_result telemetry_plugin::command(std::string_view name, const boost::jso
   }
   if (name == "status") return status(json);
   if (name == "show" && !json) return show();
-  return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND,
-          "unknown telemetry command \"" + std::string(name) + "\"; accepted: status [--json], show"};
+  if (name == "erase" && !json) return erase();
+  if (name == "forget" && !json) return forget();
+  return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND, "unknown telemetry command \"" + std::string(name) +
+                                               "\"; accepted: status [--json], show, erase, forget"};
 }
 
 command_result telemetry_plugin::status(bool json) const {
@@ -297,6 +300,64 @@ command_result telemetry_plugin::show() const {
   }
   const auto uptime = std::chrono::steady_clock::now() - init_time_;
   return {IPFS_PLUGIN_OK, to_wire(collect_event(*facts, *deps_.platform, uuid, uptime)) + "\n"};
+}
+
+// DELETE / {"uuid": ...} to the endpoint, with every rule a send follows
+// (AllowHTTP, CAFile, proxies, redirects, Timeout), on an io_context of its own
+// on the calling thread: commands run in the host's command context, where no
+// service thread exists. Recorded in telemetry_sent.jsonl like any send.
+command_result telemetry_plugin::erase() const {
+  if (endpoint_source_ == endpoint_source::invalid || endpoint_.empty())
+    return {IPFS_PLUGIN_ERR_FAILED,
+            "no usable endpoint (Plugins.Plugins.telemetry.Config.Endpoint); cannot tell which collector to ask"};
+  if (auto refusal = plain_http_refusal(endpoint_, config_.allow_http)) return {IPFS_PLUGIN_ERR_FAILED, *refusal};
+  if (auto proxy = choose_proxy(endpoint_, deps_.getenv); !proxy) return {IPFS_PLUGIN_ERR_FAILED, proxy.error()};
+
+  uuid_store uuids(*deps_.fs, repo_);
+  auto loaded = uuids.load();
+  if (!loaded) return {IPFS_PLUGIN_ERR_FAILED, loaded.error()};
+  if (!loaded->has_value())
+    return {IPFS_PLUGIN_OK, "no telemetry UUID exists in " + uuids.path().string() +
+                                ": no collector holds data under an identifier of this node; nothing to erase\n"};
+
+  transport_settings t;
+  t.timeout = config_.timeout;
+  t.ca_file = config_.ca_file;
+  t.allow_http = config_.allow_http;
+  t.getenv = deps_.getenv;
+  boost::asio::io_context ioc{1};
+  auto made = deps_.make_sender(ioc.get_executor(), t);
+  if (!made) return {IPFS_PLUGIN_ERR_FAILED, made.error()};
+  auto facts = query_facts();
+  send_request req;
+  req.endpoint = endpoint_;
+  req.body = boost::json::serialize(boost::json::object{{"uuid", **loaded}});
+  req.user_agent = facts ? facts->agent_version : std::string("ipfs-telemetry-plugin");
+  req.method = send_method::delete_;
+  send_outcome outcome;
+  (*made)->async_send(req, [&outcome](send_outcome o) { outcome = std::move(o); });
+  ioc.run();  // bounded by Timeout
+  made->reset();
+
+  sent_log sent(*deps_.fs, repo_);
+  if (auto r = sent.record(std::chrono::system_clock::now(), endpoint_, outcome, req.body); !r)
+    log_.warn("telemetry: cannot record the erasure request in " + sent.path().string() + ": " + r.error());
+  if (outcome.success())
+    return {IPFS_PLUGIN_OK, "asked " + endpoint_ + " to erase every event of this node (" + outcome.describe() +
+                                "); the UUID file is kept until 'telemetry off' or 'telemetry forget'\n"};
+  if (!outcome.ec && (outcome.status == 404 || outcome.status == 405))
+    return {IPFS_PLUGIN_ERR_FAILED,
+            "the collector at " + endpoint_ + " does not offer erasure (" + outcome.describe() + ")"};
+  return {IPFS_PLUGIN_ERR_FAILED, "erasure request to " + endpoint_ + " failed: " + outcome.describe() +
+                                      (outcome.detail.empty() ? "" : " (" + outcome.detail + ")")};
+}
+
+command_result telemetry_plugin::forget() const {
+  uuid_store uuids(*deps_.fs, repo_);
+  auto removed = uuids.remove();
+  if (!removed) return {IPFS_PLUGIN_ERR_FAILED, removed.error()};
+  return {IPFS_PLUGIN_OK, *removed ? "removed the telemetry UUID file " + uuids.path().string() + "\n"
+                                   : "no telemetry UUID file to remove\n"};
 }
 
 }  // namespace ipfs_telemetry

@@ -63,6 +63,8 @@ class telemetry_plugin {
   boost::system::result<node_facts, std::string> query_facts() const;
   command_result status(bool json) const;
   command_result show() const;
+  command_result erase() const;
+  command_result forget() const;
 
   plugin_deps deps_;
   const ipfs_host_services* services_;

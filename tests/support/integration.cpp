@@ -1,10 +1,13 @@
 #include "integration.hpp"
 
+#include "kubo_example.hpp"
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -47,6 +50,58 @@ std::vector<boost::json::value> collector_process::events() const {
   std::vector<boost::json::value> out;
   for (auto& line : export_lines(db_)) out.push_back(line.at("event"));
   return out;
+}
+
+simple_response http_request(unsigned short port, http::verb method, const std::string& target,
+                             const std::string& body, const std::string& bearer, std::chrono::milliseconds timeout) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::flat_buffer buffer;
+  http::request<http::string_body> req{method, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
+  if (!body.empty() || method == http::verb::post || method == http::verb::delete_) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::response<http::string_body> res;
+  simple_response out;
+  stream.expires_after(timeout);
+  stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), [&](beast::error_code ec) {
+    if (ec) {
+      out.error = "connect: " + ec.message();
+      return;
+    }
+    http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
+      if (ec) {
+        out.error = "write: " + ec.message();
+        return;
+      }
+      http::async_read(stream, buffer, res, [&](beast::error_code ec, std::size_t) {
+        if (ec) {
+          out.error = "read: " + ec.message();
+          return;
+        }
+        out.status = res.result_int();
+        out.body = res.body();
+      });
+    });
+  });
+  ioc.run();
+  return out;
+}
+
+std::string test_uuid(unsigned n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "7e57%04x-0000-4000-8000-%012x", (n >> 16) & 0xffffu, n);
+  return buf;
+}
+
+std::string example_event(const std::string& uuid) {
+  auto doc = boost::json::parse(k_kubo_example_payload).as_object();
+  doc["uuid"] = uuid;
+  return boost::json::serialize(doc);
 }
 
 std::optional<int> collector_process::stop(std::chrono::milliseconds timeout) {

@@ -131,6 +131,22 @@ class tinyproxy_process {
   unsigned short port_ = 0;
 };
 
+// One HTTP/1.1 request on a fresh connection to 127.0.0.1:port, bounded by
+// `timeout`. status 0 and `error` set when no response arrived.
+struct simple_response {
+  unsigned status = 0;
+  std::string body;
+  std::string error;
+};
+simple_response http_request(unsigned short port, boost::beast::http::verb method, const std::string& target,
+                             const std::string& body = {}, const std::string& bearer = {},
+                             std::chrono::milliseconds timeout = 10s);
+
+// Kubo's example payload with another uuid.
+std::string example_event(const std::string& uuid);
+// A distinct valid v4 UUID for each n.
+std::string test_uuid(unsigned n);
+
 // Threads of a process, from /proc.
 std::size_t thread_count(pid_t pid);
 
