@@ -106,4 +106,83 @@ BOOST_AUTO_TEST_CASE(unrecognized_mode_fails_closed_and_keeps_the_uuid) {
   BOOST_TEST(d->stop() == 0);
 }
 
+// Erasure: the plugin sends DELETE / {"uuid"} with the same transport as events.
+BOOST_AUTO_TEST_CASE(telemetry_erase_asks_the_collector_to_erase_this_node_only) {
+  {
+    auto d = n.daemon();
+    BOOST_REQUIRE(collector.wait_for_events(1));
+    BOOST_TEST(d->stop() == 0);
+  }
+  const std::string other = test_uuid(42);
+  BOOST_TEST(http_request(collector.port(), boost::beast::http::verb::post, "/", example_event(other)).status == 200u);
+  BOOST_REQUIRE(collector.events().size() == 2u);
+
+  auto r = n.cli({"telemetry", "erase"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("asked " + collector.url() + " to erase every event of this node (HTTP 204)") !=
+                 std::string::npos,
+             r.out);
+  auto left = collector.events();
+  BOOST_REQUIRE(left.size() == 1u);
+  BOOST_TEST(left[0].at("uuid").as_string() == other);
+  BOOST_TEST(std::filesystem::exists(n.uuid_file()));  // erase alone keeps the identifier
+  // The request is in the audit log like every send.
+  auto sent = read_text(n.repo() / "telemetry_sent.jsonl");
+  BOOST_TEST(sent.find("{\\\"uuid\\\":\\\"" + n.uuid() + "\\\"}") != std::string::npos, sent);
+}
+
+BOOST_AUTO_TEST_CASE(telemetry_off_erase_erases_then_opts_out) {
+  {
+    auto d = n.daemon();
+    BOOST_REQUIRE(collector.wait_for_events(1));
+    BOOST_TEST(d->stop() == 0);
+  }
+  auto r = n.cli({"telemetry", "off", "--erase"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(collector.events().empty());
+  BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+  BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode"}).out == "off\n");
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  settle();
+  BOOST_TEST(collector.events().empty());
+  BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+  BOOST_TEST(d->stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(telemetry_off_without_erase_keeps_the_collectors_data) {
+  {
+    auto d = n.daemon();
+    BOOST_REQUIRE(collector.wait_for_events(1));
+    BOOST_TEST(d->stop() == 0);
+  }
+  auto r = n.cli({"telemetry", "off"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(collector.events().size() == 1u);
+  BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(failed_erasure_changes_nothing) {
+  {
+    auto d = n.daemon();
+    BOOST_REQUIRE(collector.wait_for_events(1));
+    BOOST_TEST(d->stop() == 0);
+  }
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "http://127.0.0.1:" + std::to_string(closed_port()) + "/");
+  n.set("Plugins.Plugins.telemetry.Config.Timeout", "2s");
+  auto r = n.cli({"telemetry", "off", "--erase"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("erasure request to") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("telemetry was left as it was") != std::string::npos, r.err);
+  BOOST_TEST(std::filesystem::exists(n.uuid_file()));
+  BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode"}).out != "off\n");
+  BOOST_TEST(collector.events().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(erase_without_a_uuid_has_nothing_to_do) {
+  auto r = n.cli({"telemetry", "erase"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("nothing to erase") != std::string::npos, r.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,7 +2,10 @@
 // default -> mode, endpoint, opt-out cleanup; and the status/show commands.
 #include "telemetry_plugin.hpp"
 
+#include "uuid_store.hpp"
 #include "support/test_support.hpp"
+
+#include <boost/asio/post.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -23,6 +26,7 @@ struct fixture {
   std::vector<std::string> logs;
   ipfs_host_services services{};
   std::string default_endpoint;
+  sender_factory erase_sender;  // replaces the real transport when set
   std::string facts_json =
       R"({"agent_version":"a/1/","daemon":false,"online":false,"private_network":false,"repo_size":0,"addresses":[],"reachability":"Unknown","config":{}})";
 
@@ -43,6 +47,7 @@ struct fixture {
       return it->second;
     };
     deps.default_endpoint = default_endpoint;
+    if (erase_sender) deps.make_sender = erase_sender;
     const std::string repo_path = repo.path().string();
     ipfs_plugin_env e{};
     e.struct_size = sizeof e;
@@ -157,7 +162,67 @@ BOOST_AUTO_TEST_CASE(commands_reject_unknown_arguments) {
   auto p = make("null");
   BOOST_TEST(p->command("status", boost::json::array{"--yaml"}).status == IPFS_PLUGIN_ERR_INVALID_ARGUMENT);
   BOOST_TEST(p->command("show", boost::json::array{"--json"}).status == IPFS_PLUGIN_ERR_UNKNOWN_COMMAND);
-  BOOST_TEST(p->command("erase", {}).status == IPFS_PLUGIN_ERR_UNKNOWN_COMMAND);
+  BOOST_TEST(p->command("frobnicate", {}).status == IPFS_PLUGIN_ERR_UNKNOWN_COMMAND);
+  BOOST_TEST(p->command("erase", boost::json::array{"--now"}).status == IPFS_PLUGIN_ERR_INVALID_ARGUMENT);
+}
+
+namespace {
+// A sender that records the request and answers `status` on the owning executor.
+struct fake_sender : sender {
+  boost::asio::any_io_executor ex;
+  unsigned status;
+  std::vector<send_request>* seen;
+  fake_sender(boost::asio::any_io_executor e, unsigned s, std::vector<send_request>* v) : ex(e), status(s), seen(v) {}
+  void async_send(send_request r, completion done) override {
+    seen->push_back(r);
+    boost::asio::post(ex, [this, done] {
+      send_outcome o;
+      o.status = status;
+      done(o);
+    });
+  }
+  void cancel() override {}
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(erase_sends_a_delete_with_the_stored_uuid) {
+  std::vector<send_request> seen;
+  unsigned answer = 204;
+  erase_sender = [&](boost::asio::any_io_executor ex, const transport_settings&)
+      -> boost::system::result<std::unique_ptr<sender>, std::string> {
+    return std::unique_ptr<sender>(std::make_unique<fake_sender>(ex, answer, &seen));
+  };
+  posix_file_system fs;
+  uuid_store uuids(fs, repo.path());
+  auto uuid = uuids.create();
+  BOOST_REQUIRE(uuid.has_value());
+  auto p = make(R"({"Endpoint":"http://127.0.0.1:9/"})");
+  auto r = p->command("erase", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_OK, r.text);
+  BOOST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST((seen[0].method == send_method::delete_));
+  BOOST_TEST(seen[0].endpoint == "http://127.0.0.1:9/");
+  BOOST_TEST(boost::json::parse(seen[0].body) == (boost::json::object{{"uuid", *uuid}}));
+  BOOST_TEST(std::filesystem::exists(uuids.path()));  // erase keeps the UUID; forget removes it
+
+  answer = 500;
+  r = p->command("erase", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("HTTP 500") != std::string::npos, r.text);
+
+  BOOST_TEST(p->command("forget", {}).status == IPFS_PLUGIN_OK);
+  BOOST_TEST(!std::filesystem::exists(uuids.path()));
+  r = p->command("erase", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_OK);
+  BOOST_TEST(r.text.find("nothing to erase") != std::string::npos);
+  BOOST_TEST(seen.size() == 2u);  // nothing sent without a UUID
+}
+
+BOOST_AUTO_TEST_CASE(erase_follows_the_clear_text_rule) {
+  auto p = make(R"({"Endpoint":"http://collector.example/"})");
+  auto r = p->command("erase", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("AllowHTTP") != std::string::npos, r.text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,20 +33,19 @@
     box.dataset.rendered = "empty";
   }
 
-  // Human labels for bucket values.
+  // Human labels for bucket values: each is the bucket's upper bound, and the
+  // last bucket (11 TiB, 31 days) stands for "more than" the one before.
   function bytesLabel(v) {
-    const n = Number(v);
     const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let i = 0, x = n;
+    let i = 0, x = Number(v);
     while (x >= 1024 && i < units.length - 1) { x /= 1024; i++; }
-    return (Number.isInteger(x) ? x : x.toFixed(1)) + " " + units[i];
+    if (units[i] === "TiB" && x === 11) return "> 10 TiB";
+    return "≤ " + (Number.isInteger(x) ? x : x.toFixed(1)) + " " + units[i];
   }
   function durationLabel(v) {
-    const s = Number(v) / 1e9;  // Go durations are nanoseconds
-    if (s >= 86400) return Math.round(s / 86400) + " d";
-    if (s >= 3600) return Math.round(s / 3600) + " h";
-    if (s >= 60) return Math.round(s / 60) + " min";
-    return s + " s";
+    const days = Number(v) / 1e9 / 86400;  // Go durations are nanoseconds
+    if (days === 31) return "> 30 days";
+    return "≤ " + (Number.isInteger(days) ? days : days.toFixed(1)) + (days === 1 ? " day" : " days");
   }
 
   // Vertical bars (or a line) over days. series: [{name, values: [..per day]}], stacked.
@@ -89,13 +88,13 @@
   function barChart(id, rows, total, asPercent) {
     const box = clear(id);
     if (!rows.length || !total) return empty(box);
-    const W = 420, row = 22, L = 150, R = 80;
+    const W = 460, row = 22, L = 190, R = 80;
     const H = rows.length * row + 8;
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" }, box);
     const max = asPercent ? total : Math.max(...rows.map((r) => r.value));
     rows.forEach((r, i) => {
       const y = 4 + i * row;
-      text(svg, L - 6, y + 14, r.label.length > 24 ? r.label.slice(0, 23) + "…" : r.label, { "text-anchor": "end" });
+      text(svg, L - 6, y + 14, r.label.length > 28 ? r.label.slice(0, 27) + "…" : r.label, { "text-anchor": "end" });
       const w = ((W - L - R) * r.value) / Math.max(1, max);
       const rect = el("rect", { x: L, y: y + 3, width: Math.max(1, w), height: row - 8,
         fill: PALETTE[i % PALETTE.length], class: "bar" }, svg);
