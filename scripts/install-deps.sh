@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-test1.81-dev libboost-program-options1.81-dev
   libvalijson-dev libssl-dev libc-ares-dev libsqlite3-dev
-  curl procps tinyproxy chromium
+  curl procps tinyproxy chromium fonts-dejavu-core
 )
 
 missing=()
