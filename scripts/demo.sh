@@ -66,9 +66,14 @@ for d in json.load(sys.stdin)["days"]:
     print("  %s: %d active node(s); agent_version %s; platform_os %s"
           % (d["date"], d["active_nodes"], f["agent_version"], f["platform_os"]))'
 
-step "Stopping the daemon and the collector"
+step "Stopping the daemon, then erasing this node's data at the collector (ipfs-stub telemetry erase)"
 kill -TERM "$daemon_pid"
 for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
+daemon_pid=""
+"$bin/ipfs-stub" telemetry erase
+echo "events stored for any node now: $(stored | wc -l)"
+
+step "Stopping the collector"
 kill -TERM "$collector_pid"
 wait 2>/dev/null || true
 daemon_pid=""

@@ -248,12 +248,14 @@ int export_command(const std::vector<std::string>& args) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
   sqlite_connection db(path, true);
+  db.exec("BEGIN");  // one snapshot, however long the export takes
   std::int64_t last = 0;
   for (;;) {
     const auto next = export_events(db, last, 5000, [](std::string line) { std::cout << line; });
     if (next == last) break;
     last = next;
   }
+  db.exec("COMMIT");
   std::cout.flush();
   return std::cout ? 0 : 1;
 }

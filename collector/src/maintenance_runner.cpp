@@ -32,9 +32,12 @@ void maintenance_runner::loop() {
   for (;;) {
     try {
       if (clock::now() >= next_retention) {
+        const auto t0 = clock::now();
         const auto r = run_maintenance(store_, retention_days_, now_ms());
         next_retention = clock::now() + std::chrono::hours(24);
-        log_("retention pass: aggregated " + std::to_string(r.days_aggregated) + " day(s), deleted " +
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count();
+        log_("retention pass (" + std::to_string(ms) + " ms): aggregated " + std::to_string(r.days_aggregated) +
+             " day(s), deleted " +
              std::to_string(r.rows_deleted) + " raw event(s) received before the last " +
              std::to_string(retention_days_) + " days" +
              (r.days_skipped ? ", " + std::to_string(r.days_skipped) + " day(s) left for the next pass" : ""));

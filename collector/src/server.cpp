@@ -200,7 +200,8 @@ class session : public session_base, public std::enable_shared_from_this<session
   }
 
   // NDJSON in chunked encoding, k_export_rows_per_chunk rows at a time, read
-  // on the reader pool with one connection kept for the whole export.
+  // on the reader pool with one connection (and one read transaction) kept
+  // for the whole export.
   void do_export() {
     export_res_.emplace(http::status::ok, version_);
     export_res_->set(http::field::content_type, "application/x-ndjson");
@@ -234,7 +235,10 @@ class session : public session_base, public std::enable_shared_from_this<session
     asio::post(*ctx_.readers, [self = shared_from_this(), after_id, done = std::move(done)]() mutable {
       std::optional<std::pair<std::int64_t, std::string>> out;
       try {
-        if (!self->export_db_) self->export_db_ = self->ctx_.store->reader();
+        if (!self->export_db_) {
+          self->export_db_ = self->ctx_.store->reader();
+          self->export_db_->exec("BEGIN");  // one snapshot for the whole export; ends with the connection
+        }
         std::string text;
         const auto last = export_events(*self->export_db_, after_id, k_export_rows_per_chunk,
                                         [&](std::string line) { text += line; });
