@@ -14,6 +14,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/program_options.hpp>
 
@@ -207,11 +208,13 @@ int serve(const std::vector<std::string>& args) {
   // SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
   // k_drain), commit, exit. A second signal stops at once.
   constexpr auto k_drain = std::chrono::seconds(10);
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  asio::steady_timer drain_deadline(ioc);
-  ctx.sessions.on_empty = [&] {
-    if (ctx.draining) asio::post(ioc, [&] { drain_deadline.cancel(); });
-  };
+  // Signals and the drain deadline live on one strand: the I/O threads may be several.
+  auto control = asio::make_strand(ioc);
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  asio::steady_timer drain_deadline(control);
+  ctx.sessions.set_on_empty([&] {
+    if (ctx.draining) asio::post(control, [&] { drain_deadline.cancel(); });
+  });
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (ec) return;
     log_line("shutting down: finishing requests in flight");
@@ -233,6 +236,9 @@ int serve(const std::vector<std::string>& args) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  // Sessions still queued in a stopped io_context are destroyed with it, later;
+  // they must not post to it then.
+  ctx.sessions.set_on_empty({});
   readers.join();
   maintenance.stop();
   store.close();  // commits whatever was queued

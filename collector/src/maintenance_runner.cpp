@@ -22,6 +22,7 @@ void maintenance_runner::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  cancel_ = true;
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -33,7 +34,7 @@ void maintenance_runner::loop() {
     try {
       if (clock::now() >= next_retention) {
         const auto t0 = clock::now();
-        const auto r = run_maintenance(store_, retention_days_, now_ms());
+        const auto r = run_maintenance(store_, retention_days_, now_ms(), &cancel_);
         next_retention = clock::now() + std::chrono::hours(24);
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count();
         log_("retention pass (" + std::to_string(ms) + " ms): aggregated " + std::to_string(r.days_aggregated) +
@@ -42,8 +43,9 @@ void maintenance_runner::loop() {
              std::to_string(retention_days_) + " days" +
              (r.days_skipped ? ", " + std::to_string(r.days_skipped) + " day(s) left for the next pass" : ""));
       } else {
-        aggregate_changed_days(store_);
+        aggregate_changed_days(store_, &cancel_);
       }
+      if (cancel_) return;
       auto db = store_.reader();
       metrics_.set_active_nodes_24h(active_nodes_since(*db, now_ms() - k_day_ms));
     } catch (const std::exception& e) {

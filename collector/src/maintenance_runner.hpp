@@ -9,6 +9,7 @@
 #include "event_store.hpp"
 #include "metrics.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -37,6 +38,7 @@ class maintenance_runner {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> cancel_{false};  // read by a pass in progress
   std::thread thread_;
 };
 

@@ -8,12 +8,15 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <vector>
 
 namespace telemetry_collector {
 
 namespace {
+
+bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
 
 struct day_state {
   std::int64_t rows = 0;
@@ -27,7 +30,9 @@ struct computed_day {
   std::map<std::pair<std::string, std::string>, std::int64_t> counts;
 };
 
-computed_day compute_day(sqlite3* db, std::int64_t day, day_state state) {
+// nullopt when cancelled midway.
+std::optional<computed_day> compute_day(sqlite3* db, std::int64_t day, day_state state,
+                                        const std::atomic<bool>* cancel) {
   computed_day out;
   out.day = day;
   out.state = state;
@@ -37,6 +42,7 @@ computed_day compute_day(sqlite3* db, std::int64_t day, day_state state) {
   st.bind(1, day);
   st.bind(2, state.max_id);
   while (st.step()) {
+    if (out.active_nodes % 4096 == 0 && cancelled(cancel)) return std::nullopt;
     ++out.active_nodes;
     boost::system::error_code ec;
     auto doc = boost::json::parse(st.text(1), ec);
@@ -81,7 +87,7 @@ bool write_day(sqlite3* db, const computed_day& d) {
 
 }  // namespace
 
-int aggregate_changed_days(event_store& store) {
+int aggregate_changed_days(event_store& store, const std::atomic<bool>* cancel) {
   std::vector<computed_day> computed;
   {
     auto reader = store.reader();
@@ -103,7 +109,10 @@ int aggregate_changed_days(event_store& store) {
         const auto& [rows, max_id, sealed] = it->second;
         if (sealed || (rows == state.rows && max_id == state.max_id)) continue;
       }
-      computed.push_back(compute_day(db, day, state));
+      if (cancelled(cancel)) break;
+      auto d = compute_day(db, day, state, cancel);
+      if (!d) break;
+      computed.push_back(std::move(*d));
     }
     reader->exec("COMMIT");
   }
@@ -113,7 +122,8 @@ int aggregate_changed_days(event_store& store) {
   return written;
 }
 
-maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk) {
+maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk,
+                                  const std::atomic<bool>* cancel) {
   maintenance_report report;
   const std::int64_t first_kept_day = now / k_day_ms - retention_days;
   std::vector<std::int64_t> days;
@@ -133,6 +143,7 @@ maintenance_report delete_expired(event_store& store, int retention_days, clock_
       continue;
     }
     for (;;) {
+      if (cancelled(cancel)) return report;
       std::int64_t deleted = 0;
       const bool ok = store.run_sync([&](sqlite3* db) {
         statement seal(db, "UPDATE day_summary SET sealed = 1 WHERE day = ?");
@@ -153,9 +164,10 @@ maintenance_report delete_expired(event_store& store, int retention_days, clock_
   return report;
 }
 
-maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now) {
-  const int aggregated = aggregate_changed_days(store);
-  auto report = delete_expired(store, retention_days, now);
+maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now,
+                                   const std::atomic<bool>* cancel) {
+  const int aggregated = aggregate_changed_days(store, cancel);
+  auto report = delete_expired(store, retention_days, now, 2000, cancel);
   report.days_aggregated = aggregated;
   return report;
 }

@@ -15,6 +15,7 @@
 
 #include "event_store.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,14 +35,17 @@ struct maintenance_report {
 // Recomputes the aggregates of every unsealed day whose raw events changed
 // since they were last computed. Reads on its own connection; writes through
 // the store. Returns the number of days written.
-int aggregate_changed_days(event_store& store);
+// `cancel`, when set and true, stops the work between steps (the next pass resumes).
+int aggregate_changed_days(event_store& store, const std::atomic<bool>* cancel = nullptr);
 
 // Deletes the raw events of days before (day of `now`) - retention_days, for
 // days whose aggregates are stored, `chunk` rows per write job.
-maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk = 2000);
+maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk = 2000,
+                                  const std::atomic<bool>* cancel = nullptr);
 
 // One full pass: aggregate, then delete.
-maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now);
+maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now,
+                                   const std::atomic<bool>* cancel = nullptr);
 
 // "2026-11-22" for a day number.
 std::string day_to_date(std::int64_t day);

@@ -30,7 +30,7 @@ void session_registry::remove(std::uint64_t id) {
   {
     std::lock_guard lock(mutex_);
     live_.erase(id);
-    if (live_.empty()) notify = on_empty;
+    if (live_.empty()) notify = on_empty_;
   }
   if (notify) notify();
 }
@@ -43,6 +43,11 @@ void session_registry::for_each(const std::function<void(std::shared_ptr<session
       if (auto s = w.lock()) alive.push_back(std::move(s));
   }
   for (auto& s : alive) fn(std::move(s));
+}
+
+void session_registry::set_on_empty(std::function<void()> fn) {
+  std::lock_guard lock(mutex_);
+  on_empty_ = std::move(fn);
 }
 
 std::size_t session_registry::size() {

@@ -45,10 +45,11 @@ class session_registry {
   // Calls drain() on every live session (through its own strand, by the caller's post).
   void for_each(const std::function<void(std::shared_ptr<session_base>)>& fn);
   std::size_t size();
-  // Called (once per time it becomes empty) when the last session goes.
-  std::function<void()> on_empty;
+  // `fn` is called (on the thread that removed it) each time the last session goes.
+  void set_on_empty(std::function<void()> fn);
 
  private:
+  std::function<void()> on_empty_;
   std::mutex mutex_;
   std::uint64_t next_ = 0;
   std::map<std::uint64_t, std::weak_ptr<session_base>> live_;
