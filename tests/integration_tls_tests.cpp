@@ -50,6 +50,22 @@ BOOST_AUTO_TEST_CASE(https_with_a_private_ca_delivers_the_event) {
   BOOST_TEST(c->events().front().at("uuid").as_string() == n.uuid());
 }
 
+// The host pays for OpenSSL only when the plugin first sends over TLS: libssl
+// is not mapped into the daemon before that (docs/performance.md).
+BOOST_AUTO_TEST_CASE(openssl_is_mapped_only_at_the_first_https_send) {
+  auto mapped = [](pid_t pid) { return read_text("/proc/" + std::to_string(pid) + "/maps").find("libssl.so") != std::string::npos; };
+  auto c = tls_collector(good_leaf());
+  n.point_at(https(*c), "1500ms");
+  n.set("Plugins.Plugins.telemetry.Config.CAFile", pki.ca_pem().string());
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->wait_log("telemetry"));  // the plugin has started
+  BOOST_TEST(!mapped(d->pid()));
+  BOOST_TEST(c->wait_for_events(1));
+  BOOST_TEST(mapped(d->pid()));
+  BOOST_TEST(d->stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(https_by_host_name_uses_sni_and_verifies_the_name) {
   auto c = tls_collector(good_leaf());
   n.point_at(https(*c, "localhost"), "100ms");

@@ -1,5 +1,7 @@
 #include "http_sender.hpp"
 
+#include "openssl_runtime.hpp"
+
 #include "dns_resolver.hpp"
 #include "endpoint_policy.hpp"
 #include "ipfs_common/message_result.hpp"
@@ -291,6 +293,7 @@ http_sender::http_sender(asio::any_io_executor executor, transport_settings sett
 
 boost::system::result<std::shared_ptr<ssl::context>, std::string> http_sender::tls_context() {
   if (tls_) return tls_;
+  if (auto missing = ensure_openssl()) return fail(*missing);
   auto tls = std::make_shared<ssl::context>(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
   tls->set_verify_mode(ssl::verify_peer);
