@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -92,12 +93,15 @@ event_store::event_store(std::string path, options opts) : path_(std::move(path)
     // FULL: the WAL is synced at every commit, so an acknowledged event survives
     // power loss too, not only a crash of this process.
     writer_->exec("PRAGMA synchronous=FULL");
+    writer_->exec("PRAGMA wal_autocheckpoint=0");  // the checkpointer thread does it
+    writer_->exec(("PRAGMA journal_size_limit=" + std::to_string(k_wal_keep_bytes)).c_str());
     writer_->exec(k_schema);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot prepare database " + path_ + ": " + e.what());
   }
   // The -wal and -shm files are created by SQLite with the main file's mode.
   thread_ = std::thread([this] { writer_loop(); });
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 event_store::~event_store() { close(); }
@@ -156,8 +160,32 @@ void event_store::close() {
     if (closing_ && !thread_.joinable()) return;
     closing_ = true;
     wake_.notify_one();
+    checkpoint_wake_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  // The last connection to close checkpoints everything and removes the WAL.
+}
+
+void event_store::checkpoint_loop() {
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // background work
+  std::unique_ptr<sqlite_connection> conn;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return closing_; })) return;
+    }
+    struct stat st {};
+    if (::stat((path_ + "-wal").c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < k_checkpoint_bytes)
+      continue;
+    try {
+      if (!conn) conn = std::make_unique<sqlite_connection>(path_, false);
+      // PASSIVE: copies what it can without waiting for, or blocking, the writer.
+      sqlite3_wal_checkpoint_v2(conn->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } catch (const std::exception&) {
+      conn.reset();  // try again next time
+    }
+  }
 }
 
 std::unique_ptr<sqlite_connection> event_store::reader() const {

@@ -15,6 +15,12 @@
 //
 // Reads open their own connection (WAL: readers never block the writer).
 //
+// Checkpoints (copying the WAL back into the database) are not left to the
+// writer's commits, where a big one would stall every request in the batch:
+// a checkpointer thread runs passive checkpoints on its own connection when
+// the WAL has grown past k_checkpoint_bytes. The WAL file is trimmed to
+// k_wal_keep_bytes when it restarts.
+//
 // Thread safety: every public member may be called from any thread.
 // Completions run on the writer thread: keep them short (post elsewhere).
 
@@ -76,6 +82,9 @@ using write_fn = std::function<bool(sqlite3*)>;
 // Called once the transaction holding the job has committed (true) or not (false).
 using done_fn = std::function<void(bool committed)>;
 
+inline constexpr std::uint64_t k_checkpoint_bytes = 8u << 20;
+inline constexpr std::uint64_t k_wal_keep_bytes = 64u << 20;
+
 class event_store {
  public:
   struct options {
@@ -122,6 +131,7 @@ class event_store {
   };
   void writer_loop();
   void run_batch(std::vector<job>& batch);
+  void checkpoint_loop();
 
   std::string path_;
   options opts_;
@@ -132,6 +142,8 @@ class event_store {
   bool closing_ = false;
   std::atomic<std::uint64_t> batches_{0};
   std::thread thread_;
+  std::condition_variable checkpoint_wake_;  // with mutex_ and closing_
+  std::thread checkpointer_;
 };
 
 // Inserts one event inside the caller's transaction (a write job). Throws on failure.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -123,7 +124,7 @@ int aggregate_changed_days(event_store& store, const std::atomic<bool>* cancel) 
 }
 
 maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk,
-                                  const std::atomic<bool>* cancel) {
+                                  const std::atomic<bool>* cancel, std::chrono::milliseconds pause) {
   maintenance_report report;
   const std::int64_t first_kept_day = now / k_day_ms - retention_days;
   std::vector<std::int64_t> days;
@@ -159,15 +160,16 @@ maintenance_report delete_expired(event_store& store, int retention_days, clock_
       if (!ok) return report;  // the store is closing or failing; the next pass resumes
       report.rows_deleted += deleted;
       if (deleted < chunk) break;
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
     }
   }
   return report;
 }
 
 maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now,
-                                   const std::atomic<bool>* cancel) {
+                                   const std::atomic<bool>* cancel, std::chrono::milliseconds pause) {
   const int aggregated = aggregate_changed_days(store, cancel);
-  auto report = delete_expired(store, retention_days, now, 2000, cancel);
+  auto report = delete_expired(store, retention_days, now, 250, cancel, pause);
   report.days_aggregated = aggregated;
   return report;
 }

@@ -16,6 +16,7 @@
 #include "event_store.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -40,12 +41,16 @@ int aggregate_changed_days(event_store& store, const std::atomic<bool>* cancel =
 
 // Deletes the raw events of days before (day of `now`) - retention_days, for
 // days whose aggregates are stored, `chunk` rows per write job.
-maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk = 2000,
-                                  const std::atomic<bool>* cancel = nullptr);
+// Between chunks it pauses `pause`, so ingest batches commit without a chunk
+// in them most of the time.
+maintenance_report delete_expired(event_store& store, int retention_days, clock_ms now, int chunk = 250,
+                                  const std::atomic<bool>* cancel = nullptr,
+                                  std::chrono::milliseconds pause = std::chrono::milliseconds(0));
 
-// One full pass: aggregate, then delete.
+// One full pass: aggregate, then delete (chunks of 250 rows, `pause` apart).
 maintenance_report run_maintenance(event_store& store, int retention_days, clock_ms now,
-                                   const std::atomic<bool>* cancel = nullptr);
+                                   const std::atomic<bool>* cancel = nullptr,
+                                   std::chrono::milliseconds pause = std::chrono::milliseconds(0));
 
 // "2026-11-22" for a day number.
 std::string day_to_date(std::int64_t day);
