@@ -18,23 +18,15 @@ namespace json = boost::json;
 
 namespace {
 
-stored_event make_event(const std::string& uuid, clock_ms at) {
-  auto doc = json::parse(k_kubo_example_payload).as_object();
-  doc["uuid"] = uuid;
-  return stored_event{at, uuid, json::serialize(doc)};
-}
+stored_event make_event(const std::string& uuid, clock_ms at) { return stored_event{at, uuid, example_event(uuid)}; }
+
+std::string uuid_n(int i) { return test_support::test_uuid(static_cast<unsigned>(i)); }
 
 std::int64_t count_rows(event_store& store, const std::string& where = "1") {
   auto db = store.reader();
   statement st(db->get(), "SELECT count(*) FROM events WHERE " + where);
   st.step();
   return st.int64(0);
-}
-
-std::string uuid_n(int i) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", i);
-  return buf;
 }
 
 }  // namespace

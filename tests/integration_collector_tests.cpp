@@ -34,15 +34,6 @@ std::filesystem::path write_file(const std::filesystem::path& p, const std::stri
   return p;
 }
 
-// "YYYY-MM-DD" (UTC) of a time point.
-std::string date_of(std::chrono::system_clock::time_point t) {
-  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
-
 const std::string k_token = "an-admin-token-of-32-characters!";
 
 tcp::socket connect_raw(asio::io_context& ioc, unsigned short port) {
@@ -92,7 +83,7 @@ BOOST_AUTO_TEST_CASE(stores_only_the_event_and_its_receive_time) {
   BOOST_TEST(line.size() == 2u);  // received_at and event, nothing else
   BOOST_TEST(line.at("event") == json::parse(example_event(test_uuid(1))));
   const std::string at(line.at("received_at").as_string());
-  BOOST_TEST(at.substr(0, 10) == date_of(before));
+  BOOST_TEST(at.substr(0, 10) == utc_date(before));
   BOOST_TEST(at.ends_with("Z"));
   // The database itself is private and holds no trace of the sender.
   struct stat st {};
@@ -214,10 +205,10 @@ BOOST_AUTO_TEST_CASE(cleanup_deletes_old_raw_events_and_keeps_aggregates) {
   const auto db = (dir.path() / "c.db").string();
   std::string lines;
   const auto now = std::chrono::system_clock::now();
-  const std::string old_day = date_of(now - std::chrono::days(60));
+  const std::string old_day = utc_date(now - std::chrono::days(60));
   for (unsigned i = 0; i < 5; ++i)
     lines += R"({"received_at":")" + old_day + R"(T12:00:00Z","event":)" + example_event(test_uuid(i)) + "}\n";
-  lines += R"({"received_at":")" + date_of(now - std::chrono::days(2)) + R"(T12:00:00Z","event":)" +
+  lines += R"({"received_at":")" + utc_date(now - std::chrono::days(2)) + R"(T12:00:00Z","event":)" +
            example_event(test_uuid(9)) + "}\n";
   BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db, write_file(dir.path() / "in.ndjson", lines).string()})
                     .exit_code == 0);

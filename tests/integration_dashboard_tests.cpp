@@ -19,14 +19,7 @@ namespace {
 
 const char* k_chromium = "/usr/bin/chromium";
 
-std::string date_days_ago(int days) {
-  const auto t = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) - std::chrono::days(days);
-  const std::chrono::year_month_day ymd{t};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
-  return buf;
-}
+std::string date_days_ago(int days) { return utc_date(std::chrono::system_clock::now() - std::chrono::days(days)); }
 
 // 14 days of a growing fleet with a spread of versions, platforms and buckets.
 void seed(const std::filesystem::path& db, const std::filesystem::path& dir) {

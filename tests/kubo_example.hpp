@@ -1,4 +1,8 @@
 #pragma once
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <string>
 #include <utility>
 // Kubo's documented example payload (docs/telemetry.md of Kubo), verbatim.
 inline constexpr const char* k_kubo_example_payload =
@@ -35,3 +39,10 @@ inline constexpr std::pair<const char*, char> k_log_event_keys[] = {
     {"platform_containerized", 'b'},
     {"platform_vm", 'b'},
 };
+
+// Kubo's example payload with another uuid.
+inline std::string example_event(const std::string& uuid) {
+  auto doc = boost::json::parse(k_kubo_example_payload).as_object();
+  doc["uuid"] = uuid;
+  return boost::json::serialize(doc);
+}

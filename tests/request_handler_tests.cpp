@@ -1,4 +1,5 @@
 #include "kubo_example.hpp"
+#include "payload_validator.hpp"
 #include "request_handler.hpp"
 
 #include <boost/json/parse.hpp>
@@ -10,16 +11,11 @@ namespace json = boost::json;
 
 namespace {
 
-const schema_validator& validator() {
-  static const schema_validator v(log_event_schema_text());
-  return v;
-}
-
 constexpr const char* k_token = "correct-horse-battery-staple";
 
 handler_options options(bool retire = false) {
   handler_options opts;
-  opts.validator = &validator();
+  opts.validator = &payload_validator();
   opts.retire = retire;
   return opts;
 }

@@ -1,5 +1,6 @@
 #include "event_store.hpp"
 #include "kubo_example.hpp"
+#include "payload_validator.hpp"
 #include "retention.hpp"
 #include "sqlite_statement.hpp"
 #include "store_queries.hpp"
@@ -14,16 +15,7 @@ namespace json = boost::json;
 
 namespace {
 
-const schema_validator& validator() {
-  static const schema_validator v(log_event_schema_text());
-  return v;
-}
-
-std::string uuid_n(int i) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", i);
-  return buf;
-}
+std::string uuid_n(int i) { return test_support::test_uuid(static_cast<unsigned>(i)); }
 
 constexpr clock_ms k_day0 = 20'000 * k_day_ms;  // 2024-10-04, a fixed "today - N"
 
@@ -160,7 +152,7 @@ BOOST_FIXTURE_TEST_CASE(export_lines_import_back, fixture) {
   const auto line = json::parse(lines[0]).as_object();
   BOOST_TEST(line.at("received_at").as_string() == "2024-10-04T00:00:01.234Z");
   BOOST_TEST(line.at("event").at("uuid").as_string() == uuid_n(1));
-  auto back = parse_import_line(lines[0], validator());
+  auto back = parse_import_line(lines[0], payload_validator());
   BOOST_TEST(back.error.empty());
   BOOST_TEST(back.event.received_at == k_day0 + 1234);
   BOOST_TEST(back.event.uuid == uuid_n(1));
@@ -168,19 +160,19 @@ BOOST_FIXTURE_TEST_CASE(export_lines_import_back, fixture) {
 
 BOOST_AUTO_TEST_CASE(import_lines_are_validated) {
   const std::string event = json::serialize(json::parse(k_kubo_example_payload));
-  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z","event":)" + event + "}", validator())
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z","event":)" + event + "}", payload_validator())
                  .error.empty());
-  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22 10:00","event":)" + event + "}", validator())
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22 10:00","event":)" + event + "}", payload_validator())
                  .error.starts_with("received_at"));
-  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00+02:00","event":)" + event + "}", validator())
+  BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00+02:00","event":)" + event + "}", payload_validator())
                  .error.starts_with("received_at"));
   auto bad = json::parse(k_kubo_example_payload).as_object();
   bad["platform_os"] = 3;
   BOOST_TEST(parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z","event":)" + json::serialize(bad) + "}",
-                               validator())
+                               payload_validator())
                  .error.find("platform_os") != std::string::npos);
-  BOOST_TEST(!parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z"})", validator()).error.empty());
-  BOOST_TEST(!parse_import_line("not json", validator()).error.empty());
+  BOOST_TEST(!parse_import_line(R"({"received_at":"2026-11-22T10:00:00Z"})", payload_validator()).error.empty());
+  BOOST_TEST(!parse_import_line("not json", payload_validator()).error.empty());
 }
 
 BOOST_AUTO_TEST_CASE(rfc3339_parsing) {

@@ -2,7 +2,6 @@
 
 #include "sqlite_statement.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <sqlite3.h>
@@ -148,10 +147,10 @@ bool event_store::run_sync(write_fn fn) {
 }
 
 bool event_store::insert_sync(stored_event e) {
-  std::promise<bool> p;
-  auto f = p.get_future();
-  insert(std::move(e), [&p](bool ok) { p.set_value(ok); });
-  return f.get();
+  return run_sync([&e](sqlite3* db) {
+    insert_event(db, e);
+    return true;
+  });
 }
 
 void event_store::close() {

@@ -246,13 +246,18 @@ int serve(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The CLI commands that read or maintain a database never create one.
+void require_database(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
+}
+
 int export_command(const std::vector<std::string>& args) {
   po::options_description opts("export options");
   opts.add_options()("db", po::value<std::string>()->required(), "");
   const auto vm = parse(opts, args);
   const std::string path = vm["db"].as<std::string>();
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
+  require_database(path);
   sqlite_connection db(path, true);
   db.exec("BEGIN");  // one snapshot, however long the export takes
   std::int64_t last = 0;
@@ -319,8 +324,7 @@ int cleanup_command(const std::vector<std::string>& args) {
   const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
                                               k_max_retention_days, "days");
   const std::string path = vm["db"].as<std::string>();
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
+  require_database(path);
   event_store store(path);
   const auto report = run_maintenance(store, retention_days, now_ms());
   store.close();

@@ -24,10 +24,6 @@ void collector_metrics::rejected(std::string_view reason) {
   rejected_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::uint64_t collector_metrics::rejected_count(std::string_view reason) const {
-  return rejected_[reason_index(reason)].load();
-}
-
 std::string collector_metrics::render(std::uint64_t database_bytes) const {
   std::string out;
   char line[160];

@@ -26,7 +26,6 @@ class collector_metrics {
   void set_active_nodes_24h(std::int64_t n) { active_24h_.store(n, std::memory_order_relaxed); }
 
   std::uint64_t accepted_count() const { return accepted_.load(); }
-  std::uint64_t rejected_count(std::string_view reason) const;
 
   std::string render(std::uint64_t database_bytes) const;
 

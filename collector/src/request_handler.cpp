@@ -173,12 +173,6 @@ http::response<http::string_body> storage_failure(unsigned version) {
   return res;
 }
 
-http::response<http::string_body> service_draining(unsigned version) {
-  auto res = error_response(http::status::service_unavailable, version, false, "shutting down");
-  res.set(http::field::retry_after, "60");
-  return res;
-}
-
 handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();

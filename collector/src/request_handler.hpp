@@ -67,7 +67,6 @@ http::response<http::string_body> json_ok(unsigned version, bool keep_alive, con
 http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
                                           std::string body);
 http::response<http::string_body> storage_failure(unsigned version);
-http::response<http::string_body> service_draining(unsigned version);
 
 // The dashboard's files, embedded at build time; nullptr when unknown.
 struct static_asset {

@@ -4,11 +4,11 @@
 
 #include <boost/json/parse.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -128,7 +128,7 @@ maintenance_report delete_expired(event_store& store, int retention_days, clock_
   maintenance_report report;
   const std::int64_t first_kept_day = now / k_day_ms - retention_days;
   std::vector<std::int64_t> days;
-  std::vector<std::int64_t> aggregated;
+  std::set<std::int64_t> aggregated;
   {
     auto reader = store.reader();
     statement st(reader->get(), "SELECT DISTINCT day FROM events WHERE day < ?");
@@ -136,10 +136,10 @@ maintenance_report delete_expired(event_store& store, int retention_days, clock_
     while (st.step()) days.push_back(st.int64(0));
     statement sum(reader->get(), "SELECT day FROM day_summary WHERE day < ?");
     sum.bind(1, first_kept_day);
-    while (sum.step()) aggregated.push_back(sum.int64(0));
+    while (sum.step()) aggregated.insert(sum.int64(0));
   }
   for (std::int64_t day : days) {
-    if (std::find(aggregated.begin(), aggregated.end(), day) == aggregated.end()) {
+    if (!aggregated.count(day)) {
       ++report.days_skipped;
       continue;
     }

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <istream>
 #include <string>
 #include <vector>
 

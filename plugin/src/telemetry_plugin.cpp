@@ -157,10 +157,7 @@ void telemetry_plugin::start() {
   s.mode = mode_.mode;
   s.docs_url = deps_.docs_url;
   s.init_time = init_time_;
-  s.transport.timeout = config_.timeout;
-  s.transport.ca_file = config_.ca_file;
-  s.transport.allow_http = config_.allow_http;
-  s.transport.getenv = deps_.getenv;
+  s.transport = transport();
 
   service_ = std::make_unique<telemetry_service>(
       std::move(s), log_, *deps_.fs, [this] { return query_facts(); }, deps_.make_sender, *deps_.platform);
@@ -172,6 +169,15 @@ void telemetry_plugin::close() {
     service_->stop();
     service_.reset();
   }
+}
+
+transport_settings telemetry_plugin::transport() const {
+  transport_settings t;
+  t.timeout = config_.timeout;
+  t.ca_file = config_.ca_file;
+  t.allow_http = config_.allow_http;
+  t.getenv = deps_.getenv;
+  return t;
 }
 
 boost::system::result<node_facts, std::string> telemetry_plugin::query_facts() const {
@@ -320,13 +326,8 @@ command_result telemetry_plugin::erase() const {
     return {IPFS_PLUGIN_OK, "no telemetry UUID exists in " + uuids.path().string() +
                                 ": no collector holds data under an identifier of this node; nothing to erase\n"};
 
-  transport_settings t;
-  t.timeout = config_.timeout;
-  t.ca_file = config_.ca_file;
-  t.allow_http = config_.allow_http;
-  t.getenv = deps_.getenv;
   boost::asio::io_context ioc{1};
-  auto made = deps_.make_sender(ioc.get_executor(), t);
+  auto made = deps_.make_sender(ioc.get_executor(), transport());
   if (!made) return {IPFS_PLUGIN_ERR_FAILED, made.error()};
   auto facts = query_facts();
   send_request req;

@@ -61,6 +61,8 @@ class telemetry_plugin {
 
  private:
   boost::system::result<node_facts, std::string> query_facts() const;
+  // The send rules from the config, for the service and for erasure alike.
+  transport_settings transport() const;
   command_result status(bool json) const;
   command_result show() const;
   command_result erase() const;

@@ -1,7 +1,5 @@
 #include "integration.hpp"
 
-#include "kubo_example.hpp"
-
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -90,18 +88,6 @@ simple_response http_request(unsigned short port, http::verb method, const std::
   });
   ioc.run();
   return out;
-}
-
-std::string test_uuid(unsigned n) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "7e57%04x-0000-4000-8000-%012x", (n >> 16) & 0xffffu, n);
-  return buf;
-}
-
-std::string example_event(const std::string& uuid) {
-  auto doc = boost::json::parse(k_kubo_example_payload).as_object();
-  doc["uuid"] = uuid;
-  return boost::json::serialize(doc);
 }
 
 std::optional<int> collector_process::stop(std::chrono::milliseconds timeout) {

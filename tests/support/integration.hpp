@@ -4,6 +4,7 @@
 
 #include "test_pki.hpp"
 #include "test_support.hpp"
+#include "kubo_example.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -141,11 +142,6 @@ struct simple_response {
 simple_response http_request(unsigned short port, boost::beast::http::verb method, const std::string& target,
                              const std::string& body = {}, const std::string& bearer = {},
                              std::chrono::milliseconds timeout = 10s);
-
-// Kubo's example payload with another uuid.
-std::string example_event(const std::string& uuid);
-// A distinct valid v4 UUID for each n.
-std::string test_uuid(unsigned n);
 
 // Threads of a process, from /proc.
 std::size_t thread_count(pid_t pid);

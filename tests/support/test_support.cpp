@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -151,6 +153,20 @@ run_result run(const std::vector<std::string>& argv, const env_changes& env, std
   r.out = read_text(tmp.path() / "out");
   r.err = read_text(tmp.path() / "err");
   return r;
+}
+
+std::string test_uuid(unsigned n) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "7e57%04x-0000-4000-8000-%012x", (n >> 16) & 0xffffu, n);
+  return buf;
+}
+
+std::string utc_date(std::chrono::system_clock::time_point t) {
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
 }
 
 }  // namespace test_support

@@ -29,6 +29,12 @@ class temp_dir {
 };
 
 std::string read_text(const std::filesystem::path& p);  // "" when missing
+
+// A distinct valid v4 UUID (lower case) for each n.
+std::string test_uuid(unsigned n);
+
+// "YYYY-MM-DD" of a time point, in UTC.
+std::string utc_date(std::chrono::system_clock::time_point t);
 void write_text(const std::filesystem::path& p, const std::string& s);
 
 // Polls `pred` every 20 ms until it holds or `timeout` passes.
