@@ -258,6 +258,13 @@ BOOST_AUTO_TEST_CASE(stats_and_metrics_reflect_ingest) {
   BOOST_TEST(metrics.find("telemetry_requests_rejected_total{reason=\"invalid_event\"} 1") != std::string::npos);
   BOOST_TEST(metrics.find("telemetry_ingest_latency_seconds_count 4") != std::string::npos);
   BOOST_TEST(metrics.find("telemetry_database_bytes ") != std::string::npos);
+  // Four events sent one after the other, plus the start-up maintenance pass's own writes.
+  constexpr std::string_view sample = "\ntelemetry_store_commits_total ";
+  const auto commits_at = metrics.find(sample);
+  BOOST_TEST_REQUIRE(commits_at != std::string::npos);
+  const auto commits = std::stoll(metrics.substr(commits_at + sample.size()));
+  BOOST_TEST(commits >= 1);
+  BOOST_TEST(commits <= 10);
 }
 
 BOOST_AUTO_TEST_CASE(private_stats_need_the_token) {

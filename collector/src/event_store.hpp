@@ -76,6 +76,21 @@ struct day_aggregate {
   std::vector<std::tuple<std::string, std::string, std::int64_t>> counts;
 };
 
+// Inserts events inside the caller's transaction (a write job) with one
+// prepared statement, reused. Throws std::runtime_error on failure.
+class event_inserter {
+ public:
+  explicit event_inserter(sqlite3* db);
+  ~event_inserter();
+  event_inserter(const event_inserter&) = delete;
+  event_inserter& operator=(const event_inserter&) = delete;
+  void insert(const stored_event& e);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
 // The work one write job does inside the shared transaction. Returns false (or
 // throws) to fail; its changes are then rolled back to its savepoint.
 using write_fn = std::function<bool(sqlite3*)>;
@@ -125,17 +140,22 @@ class event_store {
   std::uint64_t disk_bytes() const;
 
  private:
+  // Either a general write job (fn, under its own savepoint) or one event to
+  // insert (event; a single INSERT is atomic on its own, no savepoint needed).
   struct job {
     write_fn fn;
     done_fn done;
+    std::optional<stored_event> event;
   };
   void writer_loop();
+  void enqueue(job j);
   void run_batch(std::vector<job>& batch);
   void checkpoint_loop();
 
   std::string path_;
   options opts_;
   std::unique_ptr<sqlite_connection> writer_;
+  std::unique_ptr<event_inserter> inserter_;  // on writer_, used by the writer thread only
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<job> queue_;
@@ -146,7 +166,7 @@ class event_store {
   std::thread checkpointer_;
 };
 
-// Inserts one event inside the caller's transaction (a write job). Throws on failure.
+// One event, preparing the statement for it (for one-off inserts).
 void insert_event(sqlite3* db, const stored_event& e);
 
 // Text of a JSON scalar as the aggregates store it: strings as they are,

@@ -28,6 +28,8 @@
 #include <string>
 #include <thread>
 
+#include <pthread.h>
+
 namespace asio = boost::asio;
 namespace po = boost::program_options;
 using namespace telemetry_collector;
@@ -233,7 +235,11 @@ int serve(const std::vector<std::string>& args) {
   });
 
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  for (int i = 1; i < threads; ++i)
+    pool.emplace_back([&] {
+      ::pthread_setname_np(::pthread_self(), "io");
+      ioc.run();
+    });
   ioc.run();
   for (auto& t : pool) t.join();
   // Sessions still queued in a stopped io_context are destroyed with it, later;
@@ -305,7 +311,8 @@ int import_command(const std::vector<std::string>& args) {
   }
   event_store store(vm["db"].as<std::string>());
   const bool ok = store.run_sync([&](sqlite3* db) {
-    for (const auto& e : events) insert_event(db, e);  // one transaction: all or nothing
+    event_inserter inserter(db);
+    for (const auto& e : events) inserter.insert(e);  // one transaction: all or nothing
     return true;
   });
   store.close();

@@ -24,7 +24,7 @@ void collector_metrics::rejected(std::string_view reason) {
   rejected_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string collector_metrics::render(std::uint64_t database_bytes) const {
+std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_t commits) const {
   std::string out;
   char line[160];
   out += "# HELP telemetry_events_accepted_total Events validated and committed.\n"
@@ -60,6 +60,10 @@ std::string collector_metrics::render(std::uint64_t database_bytes) const {
   }
   std::snprintf(line, sizeof line, "telemetry_ingest_latency_seconds_sum %.6f\ntelemetry_ingest_latency_seconds_count %llu\n",
                 static_cast<double>(latency_sum_us_.load()) / 1e6, static_cast<unsigned long long>(cumulative));
+  out += line;
+  out += "# HELP telemetry_store_commits_total Database transactions committed; each is one fsync shared by its events.\n"
+         "# TYPE telemetry_store_commits_total counter\n";
+  std::snprintf(line, sizeof line, "telemetry_store_commits_total %llu\n", static_cast<unsigned long long>(commits));
   out += line;
   out += "# HELP telemetry_database_bytes Size of the database files (main and WAL).\n"
          "# TYPE telemetry_database_bytes gauge\n";

@@ -27,7 +27,8 @@ class collector_metrics {
 
   std::uint64_t accepted_count() const { return accepted_.load(); }
 
-  std::string render(std::uint64_t database_bytes) const;
+  // `commits`: transactions the store committed (group commit: events per commit = accepted / commits).
+  std::string render(std::uint64_t database_bytes, std::uint64_t commits) const;
 
  private:
   std::atomic<std::uint64_t> accepted_{0};

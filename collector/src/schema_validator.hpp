@@ -1,5 +1,12 @@
 #pragma once
 // JSON Schema (draft-07) validation with valijson over Boost.JSON.
+//
+// valijson is the reference. When the schema fits compiled_schema's subset
+// (the payload schema does), a conforming document is accepted by the compiled
+// checker alone; valijson runs only for documents the checker refuses, to
+// explain why.
+
+#include "compiled_schema.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -25,6 +32,11 @@ class schema_validator {
   // nullopt when `doc` conforms; otherwise the first, most specific error.
   // Thread-safe (valijson's Schema is immutable after parsing).
   std::optional<validation_error> validate(const boost::json::value& doc) const;
+
+  // For tests and fuzzing: the compiled checker (nullptr when the schema is
+  // outside its subset) and valijson's own verdict.
+  const compiled_schema* compiled() const;
+  bool valijson_accepts(const boost::json::value& doc) const;
 
  private:
   struct impl;

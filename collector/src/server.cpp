@@ -144,7 +144,7 @@ class session : public session_base, public std::enable_shared_from_this<session
         return do_stats(result.days);
       case action::metrics:
         return send(text_ok(version_, keep_alive_, "text/plain; version=0.0.4",
-                            ctx_.metrics->render(ctx_.store->disk_bytes())));
+                            ctx_.metrics->render(ctx_.store->disk_bytes(), ctx_.store->batches_committed())));
       case action::export_all:
         return do_export();
     }

@@ -26,6 +26,11 @@ class statement {
     check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT), "bind");
   }
 
+  // Without a copy: `v` must outlive the statement's next reset() or step().
+  void bind_static(int i, std::string_view v) {
+    check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC), "bind");
+  }
+
   // True while a row is available.
   bool step() {
     const int rc = sqlite3_step(st_);

@@ -1,0 +1,271 @@
+#include "compiled_schema.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace telemetry_collector {
+
+namespace {
+
+namespace json = boost::json;
+
+bool is_annotation(std::string_view key) { return key == "description" || key == "title"; }
+
+std::optional<std::uint64_t> non_negative_integer(const json::value& v) {
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
+  if (v.is_uint64()) return v.get_uint64();
+  return std::nullopt;
+}
+
+// Code points of valid UTF-8 (Boost.JSON refuses invalid UTF-8 while parsing).
+std::uint64_t code_points(std::string_view s) {
+  std::uint64_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+std::optional<std::vector<compiled_schema::atom>> compiled_schema::compile_pattern(std::string_view p) {
+  if (p.size() < 2 || p.front() != '^' || p.back() != '$') return std::nullopt;
+  p = p.substr(1, p.size() - 2);
+  constexpr std::string_view specials = "^$.|?*+()[]{}\\";
+  std::vector<atom> atoms;
+  std::size_t i = 0;
+  auto read_number = [&](std::size_t& out) {
+    const std::size_t start = i;
+    out = 0;
+    while (i < p.size() && p[i] >= '0' && p[i] <= '9' && i - start < 6) out = out * 10 + static_cast<std::size_t>(p[i++] - '0');
+    return i > start;
+  };
+  while (i < p.size()) {
+    atom a;
+    const char c = p[i];
+    if (c == '[') {
+      ++i;
+      if (i < p.size() && p[i] == '^') return std::nullopt;  // negated classes: not needed, not supported
+      bool closed = false;
+      while (i < p.size()) {
+        char lo = p[i];
+        if (lo == ']') {
+          closed = true;
+          ++i;
+          break;
+        }
+        if (lo == '\\' || lo == '[') return std::nullopt;
+        ++i;
+        if (i + 1 < p.size() && p[i] == '-' && p[i + 1] != ']') {
+          const char hi = p[i + 1];
+          if (hi == '\\' || hi == '[' || static_cast<unsigned char>(hi) < static_cast<unsigned char>(lo))
+            return std::nullopt;
+          for (int ch = static_cast<unsigned char>(lo); ch <= static_cast<unsigned char>(hi); ++ch) a.chars.set(static_cast<std::size_t>(ch));
+          i += 2;
+        } else {
+          a.chars.set(static_cast<unsigned char>(lo));
+        }
+      }
+      if (!closed || a.chars.none()) return std::nullopt;
+    } else if (c == '\\') {
+      if (i + 1 >= p.size() || (specials.find(p[i + 1]) == std::string_view::npos && p[i + 1] != '-' && p[i + 1] != '/'))
+        return std::nullopt;  // \d, \w, \b ... : not supported
+      a.chars.set(static_cast<unsigned char>(p[i + 1]));
+      i += 2;
+    } else if (specials.find(c) != std::string_view::npos) {
+      return std::nullopt;
+    } else {
+      a.chars.set(static_cast<unsigned char>(c));
+      ++i;
+    }
+    if (i < p.size() && p[i] == '{') {
+      ++i;
+      if (!read_number(a.min)) return std::nullopt;
+      a.max = a.min;
+      if (i < p.size() && p[i] == ',') {
+        ++i;
+        if (!read_number(a.max)) return std::nullopt;  // {m,} : not supported
+      }
+      if (i >= p.size() || p[i] != '}') return std::nullopt;
+      ++i;
+    }
+    if (a.min < 1 || a.max < a.min) return std::nullopt;
+    atoms.push_back(a);
+  }
+  // Greedy matching is exact only if a variable atom cannot eat what the next one needs.
+  for (std::size_t k = 0; k < atoms.size(); ++k)
+    if (atoms[k].min != atoms[k].max && k + 1 < atoms.size() && (atoms[k].chars & atoms[k + 1].chars).any())
+      return std::nullopt;
+  return atoms;
+}
+
+bool compiled_schema::matches(const std::vector<atom>& pattern, std::string_view s) {
+  std::size_t pos = 0;
+  for (const auto& a : pattern) {
+    std::size_t n = 0;
+    while (n < a.max && pos < s.size() && a.chars.test(static_cast<unsigned char>(s[pos]))) {
+      ++n;
+      ++pos;
+    }
+    if (n < a.min) return false;
+  }
+  return pos == s.size();
+}
+
+std::optional<compiled_schema> compiled_schema::compile(const json::value& schema) {
+  const auto* root = schema.if_object();
+  if (!root) return std::nullopt;
+  compiled_schema out;
+  const json::object* props = nullptr;
+  const json::array* required = nullptr;
+  bool is_object = false, closed = false;
+  for (const auto& [key, v] : *root) {
+    if (key == "$schema" || key == "$id" || is_annotation(key)) continue;
+    if (key == "type" && v.is_string() && v.get_string() == "object") {
+      is_object = true;
+    } else if (key == "additionalProperties" && v.is_bool() && !v.get_bool()) {
+      closed = true;
+    } else if (key == "properties" && v.is_object()) {
+      props = &v.get_object();
+    } else if (key == "required" && v.is_array()) {
+      required = &v.get_array();
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!is_object || !closed || !props) return std::nullopt;
+
+  for (const auto& [name, spec_value] : *props) {
+    const auto* spec = spec_value.if_object();
+    if (!spec) return std::nullopt;
+    property p;
+    p.name = std::string(name);
+    bool typed = false;
+    for (const auto& [key, v] : *spec) {
+      if (is_annotation(key)) continue;
+      if (key == "type") {
+        if (!v.is_string()) return std::nullopt;
+        const auto t = v.get_string();
+        if (t == "string")
+          p.type = kind::string;
+        else if (t == "integer")
+          p.type = kind::integer;
+        else if (t == "boolean")
+          p.type = kind::boolean;
+        else
+          return std::nullopt;
+        typed = true;
+      } else if (key == "enum" && v.is_array() && !v.get_array().empty()) {
+        p.has_enum = true;
+        for (const auto& e : v.get_array()) {
+          if (e.is_int64())
+            p.int_enum.push_back(e.get_int64());
+          else if (e.is_string())
+            p.string_enum.emplace_back(e.get_string());
+          else
+            return std::nullopt;
+        }
+      } else if ((key == "minimum" || key == "maximum") && v.is_number()) {
+        (key == "minimum" ? p.minimum : p.maximum) = v.to_number<double>();
+      } else if (key == "minLength" || key == "maxLength") {
+        auto n = non_negative_integer(v);
+        if (!n) return std::nullopt;
+        (key == "minLength" ? p.min_length : p.max_length) = *n;
+      } else if (key == "pattern" && v.is_string()) {
+        p.pattern = compile_pattern(v.get_string());
+        if (!p.pattern) return std::nullopt;
+      } else {
+        return std::nullopt;
+      }
+    }
+    if (!typed) return std::nullopt;
+    // Keywords that do not apply to the type are ignored by JSON Schema; keep it simple and refuse them.
+    if (p.type != kind::string && (p.min_length || p.max_length || p.pattern || !p.string_enum.empty()))
+      return std::nullopt;
+    if (p.type != kind::integer && (p.minimum || p.maximum || !p.int_enum.empty())) return std::nullopt;
+    if (p.type == kind::boolean && p.has_enum) return std::nullopt;
+    out.properties_.push_back(std::move(p));
+  }
+
+  if (required) {
+    std::set<std::string_view> seen;
+    for (const auto& r : *required) {
+      if (!r.is_string()) return std::nullopt;
+      auto it = std::find_if(out.properties_.begin(), out.properties_.end(),
+                             [&](const property& p) { return p.name == r.get_string(); });
+      if (it == out.properties_.end()) return std::nullopt;  // could never validate: leave it to valijson
+      if (seen.insert(r.get_string()).second) {
+        it->required = true;
+        ++out.required_count_;
+      }
+    }
+  }
+  return out;
+}
+
+const compiled_schema::property* compiled_schema::find(std::string_view name) const {
+  for (const auto& p : properties_)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const char* compiled_schema::check_value(const property& p, const json::value& v) const {
+  switch (p.type) {
+    case kind::boolean:
+      return v.is_bool() ? nullptr : "expected a boolean";
+    case kind::integer: {
+      if (!v.is_int64()) return "expected an integer";
+      const std::int64_t n = v.get_int64();
+      if (p.has_enum && std::find(p.int_enum.begin(), p.int_enum.end(), n) == p.int_enum.end())
+        return "not one of the allowed values";
+      if (p.minimum && static_cast<double>(n) < *p.minimum) return "below the minimum";
+      if (p.maximum && static_cast<double>(n) > *p.maximum) return "above the maximum";
+      return nullptr;
+    }
+    case kind::string: {
+      if (!v.is_string()) return "expected a string";
+      const std::string_view s = v.get_string();
+      if (s.find('\0') != std::string_view::npos) return "contains a NUL character";
+      if (p.has_enum && std::find(p.string_enum.begin(), p.string_enum.end(), s) == p.string_enum.end())
+        return "not one of the allowed values";
+      if (p.min_length || p.max_length) {
+        const auto n = code_points(s);
+        if (p.min_length && n < *p.min_length) return "too short";
+        if (p.max_length && n > *p.max_length) return "too long";
+      }
+      if (p.pattern && !matches(*p.pattern, s)) return "does not match the pattern";
+      return nullptr;
+    }
+  }
+  return "unexpected type";
+}
+
+bool compiled_schema::accepts(const json::value& doc) const {
+  const auto* obj = doc.if_object();
+  if (!obj) return false;
+  std::size_t required_seen = 0, index = 0;
+  for (const auto& [key, v] : *obj) {
+    // Senders write the members in schema order: try the same position first.
+    const property* p = index < properties_.size() && properties_[index].name == key ? &properties_[index] : find(key);
+    ++index;
+    if (!p || check_value(*p, v)) return false;
+    required_seen += p->required;
+  }
+  return required_seen == required_count_;  // object keys are unique, so counting is enough
+}
+
+schema_verdict compiled_schema::check(const json::value& doc) const {
+  const auto* obj = doc.if_object();
+  if (!obj) return {false, {}, "expected a JSON object"};
+  std::size_t required_seen = 0;
+  for (const auto& [key, v] : *obj) {
+    const property* p = find(key);
+    if (!p) return {false, std::string(key), "not an allowed member"};
+    if (const char* why = check_value(*p, v)) return {false, std::string(key), why};
+    required_seen += p->required;
+  }
+  if (required_seen != required_count_)
+    for (const auto& p : properties_)
+      if (p.required && !obj->contains(p.name)) return {false, p.name, "missing"};
+  return {};
+}
+
+}  // namespace telemetry_collector

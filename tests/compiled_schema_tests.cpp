@@ -1,0 +1,211 @@
+// The compiled payload checker against valijson, the reference: the same
+// verdict on the example event and on hundreds of one-field mutations of it,
+// patterns against std::regex, and refusal of schemas outside its subset.
+#include "compiled_schema.hpp"
+#include "kubo_example.hpp"
+#include "payload_validator.hpp"
+#include "schema_validator.hpp"
+#include "support/test_support.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <cstdint>
+#include <limits>
+#include <regex>
+#include <string>
+#include <vector>
+
+using namespace telemetry_collector;
+namespace json = boost::json;
+
+namespace {
+
+json::object example() { return json::parse(k_kubo_example_payload).as_object(); }
+
+bool has_nul(const json::value& v) {
+  if (v.is_string()) return std::string_view(v.get_string()).find('\0') != std::string_view::npos;
+  if (v.is_object())
+    for (const auto& [k, m] : v.get_object())
+      if (has_nul(m)) return true;
+  return false;
+}
+
+// Values every field is tried with: each type, bounds and their neighbours.
+std::vector<json::value> probe_values() {
+  const json::array list = {
+      true, false, nullptr, 0, -1, 1, 999999, 1000000, 1000001, 1.0, 0.5, -0.0,
+      std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+      std::numeric_limits<std::uint64_t>::max(), 1073741824, 1073741824.0, 1073741825, 12094627905536,
+      86400000000000, 2678400000000000, 2678400000000001, json::array{}, json::object{}, json::array{1},
+      "", "a", "auto", "all", "enabled", "disabled", "legacy-v1", "Enabled", "Unknown", "Public", "Private",
+      "public", "linux", "amd64", "LINUX", "linux ", "lin-ux", "linux\n", std::string(32, 'a'), std::string(33, 'a'),
+      std::string(128, 'x'), std::string(129, 'x'),
+      "f81d4fae-7dec-11d0-a765-00a0c91e6bf6", "F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6",
+      "f81d4fae-7dec-11d0-a765-00a0c91e6bf", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6a",
+      "f81d4fae7dec-11d0-a765-00a0c91e6bf6-", "g81d4fae-7dec-11d0-a765-00a0c91e6bf6",
+      "kubo/0.43.0/", "é", "日本語"};
+  std::vector<json::value> out(list.begin(), list.end());
+  // 128 and 129 code points of two bytes each: maxLength counts characters, not bytes.
+  std::string two_byte_128, two_byte_129;
+  for (int i = 0; i < 128; ++i) two_byte_128 += "é";
+  two_byte_129 = two_byte_128 + "é";
+  out.emplace_back(two_byte_128);
+  out.emplace_back(two_byte_129);
+  // NUL inside: refused by the compiled checker whatever valijson thinks.
+  out.emplace_back(std::string("linux\0x", 7));
+  out.emplace_back(std::string("enabled\0", 8));
+  out.emplace_back(std::string("f81d4fae-7dec-11d0-a765-00a0c91e6bf6\0", 37));
+  return out;
+}
+
+// Every one-field mutation of the example: each probe value, removal, and an extra member.
+std::vector<std::pair<std::string, json::object>> mutations() {
+  std::vector<std::pair<std::string, json::object>> out;
+  const auto base = example();
+  const auto probes = probe_values();
+  for (const auto& [key, value] : base) {
+    for (const auto& probe : probes) {
+      auto o = base;
+      o[key] = probe;
+      out.emplace_back(std::string(key), std::move(o));
+    }
+    auto removed = base;
+    removed.erase(key);
+    out.emplace_back(std::string(key), std::move(removed));
+  }
+  for (const char* extra : {"ip", "uuid2", "", "Uuid"}) {
+    auto o = base;
+    o[extra] = 1;
+    out.emplace_back(extra, std::move(o));
+  }
+  return out;
+}
+
+// A one-property schema with `pattern`; nullptr if it does not compile.
+std::optional<compiled_schema> pattern_schema(const std::string& pattern) {
+  json::object prop{{"type", "string"}, {"pattern", pattern}};
+  json::object schema{{"type", "object"}, {"additionalProperties", false}, {"properties", json::object{{"p", prop}}}};
+  return compiled_schema::compile(schema);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(compiled_schema_tests)
+
+BOOST_AUTO_TEST_CASE(the_payload_schema_compiles) {
+  // If an edit to schemas/log_event.schema.json leaves the subset, ingest
+  // silently falls back to valijson for every event: this test says so first.
+  BOOST_TEST(payload_validator().compiled() != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(the_example_is_accepted_by_both) {
+  const json::value doc = example();
+  BOOST_TEST(payload_validator().compiled()->accepts(doc));
+  BOOST_TEST(payload_validator().valijson_accepts(doc));
+  BOOST_TEST(payload_validator().compiled()->check(doc).ok);
+}
+
+BOOST_AUTO_TEST_CASE(every_one_field_mutation_gets_valijsons_verdict) {
+  const auto& v = payload_validator();
+  const auto* fast = v.compiled();
+  BOOST_REQUIRE(fast);
+  std::size_t accepted = 0, refused = 0;
+  for (const auto& [field, o] : mutations()) {
+    const json::value doc = o;
+    const bool mine = fast->accepts(doc);
+    const bool reference = v.valijson_accepts(doc);
+    const std::string text = json::serialize(doc);
+    if (has_nul(doc)) {
+      BOOST_TEST(!mine, "a NUL was accepted: " << text);
+    } else {
+      BOOST_TEST(mine == reference, "compiled " << mine << ", valijson " << reference << " for " << text);
+    }
+    // check() agrees with accepts() and names the member it refuses.
+    const auto verdict = fast->check(doc);
+    BOOST_TEST(verdict.ok == mine, text);
+    if (!mine) {
+      BOOST_TEST(verdict.field == field, text);
+      BOOST_TEST(!verdict.reason.empty());
+      // And validate() always explains a refusal with the field.
+      const auto err = v.validate(doc);
+      BOOST_TEST_REQUIRE(err.has_value(), text);
+      BOOST_TEST(err->field == field, text);
+    }
+    (mine ? accepted : refused) += 1;
+  }
+  // The probes hit both sides for real.
+  BOOST_TEST(accepted > 100u);
+  BOOST_TEST(refused > 1000u);
+}
+
+BOOST_AUTO_TEST_CASE(a_nul_inside_a_string_is_refused_and_named) {
+  auto o = example();
+  o["agent_version"] = std::string("kubo/0.43.0/\0evil", 17);
+  const auto err = payload_validator().validate(o);
+  BOOST_TEST_REQUIRE(err.has_value());
+  BOOST_TEST(err->field == "agent_version");
+}
+
+BOOST_AUTO_TEST_CASE(non_objects_are_refused) {
+  for (const json::value& v : {json::value(nullptr), json::value(1), json::value("x"), json::value(json::array{})}) {
+    BOOST_TEST(!payload_validator().compiled()->accepts(v));
+    BOOST_TEST(!payload_validator().valijson_accepts(v));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(patterns_match_as_std_regex_does) {
+  const std::vector<std::string> patterns = {
+      "^[0-9a-f]{8}-[0-9a-f]{4}$", "^[a-z0-9]{1,32}$", "^abc$", "^[a-c]{2,3}x[0-9]{0,0}$", "^[-a]{2}$", "^\\.[a-z]{1,2}$",
+      "^[A-Z_]{1,4}[0-9]{1,2}$"};
+  const std::vector<std::string> samples = {
+      "", "a", "abc", "abcd", "ab", "0123abcd-00ff", "0123abcd-00fg", "0123ABCD-00ff", "linux", std::string(32, 'z'),
+      std::string(33, 'z'), "a-", "-a", "--", "aa", ".ab", ".abc", "xab", "AB12", "AB123", "A_B_1", "abx", "abcx",
+      "aax", "abc\n", "\nabc"};
+  for (const auto& p : patterns) {
+    const auto schema = pattern_schema(p);
+    if (p == "^[a-c]{2,3}x[0-9]{0,0}$") {
+      BOOST_TEST(!schema.has_value(), "{0,0} is outside the subset");
+      continue;
+    }
+    BOOST_TEST_REQUIRE(schema.has_value(), p);
+    const std::regex re(p);
+    for (const auto& s : samples) {
+      const json::value doc = json::object{{"p", s}};
+      BOOST_TEST(schema->accepts(doc) == std::regex_search(s, re), p << " on '" << s << "'");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(patterns_outside_the_subset_are_not_compiled) {
+  for (const char* p : {"abc", "^abc", "abc$", "^a+$", "^a*$", "^(ab)$", "^a|b$", "^.$", "^\\d{2}$", "^[^a]$",
+                        "^[a-z]{1,3}[a-z]$", "^[a-z]{2,}$", "^[a-z$", "^[]$", "^[z-a]$", "^a{3,1}$"})
+    BOOST_TEST(!pattern_schema(p).has_value(), p);
+}
+
+BOOST_AUTO_TEST_CASE(schemas_outside_the_subset_are_not_compiled) {
+  const char* cases[] = {
+      R"({"type":"object","properties":{"a":{"type":"string"}}})",  // open object
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"type":"string","format":"date"}}})",
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"type":"number"}}})",
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"type":["string","null"]}}})",
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"enum":["x"]}}})",  // untyped
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"type":"boolean","maxLength":3}}})",
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"type":"string"}},"required":["b"]})",
+      R"({"type":"object","additionalProperties":false,"properties":{"a":{"type":"string"}},"minProperties":1})",
+      R"({"type":"array"})",
+      R"([])",
+  };
+  for (const char* text : cases) BOOST_TEST(!compiled_schema::compile(json::parse(text)).has_value(), text);
+}
+
+BOOST_AUTO_TEST_CASE(the_config_schema_still_validates_through_valijson) {
+  // It is outside the subset (nested objects); validation must not depend on the compiled path.
+  const schema_validator config(test_support::read_text(TELEMETRY_SCHEMA_DIR "/telemetry_config.schema.json"));
+  BOOST_TEST(config.compiled() == nullptr);
+  BOOST_TEST(!config.validate(json::parse(R"({"Mode":"on"})")).has_value());
+  BOOST_TEST(config.validate(json::parse(R"({"Mode":"sometimes"})")).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
