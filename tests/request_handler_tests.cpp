@@ -2,6 +2,7 @@
 #include "payload_validator.hpp"
 #include "request_handler.hpp"
 
+#include <boost/beast/http/parser.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -176,6 +177,27 @@ BOOST_AUTO_TEST_CASE(retire_mode_answers_410_and_stores_nothing) {
   auto r = call(http::verb::post, "/", k_kubo_example_payload, true);
   BOOST_TEST(r.response.result_int() == 410u);
   BOOST_TEST((r.what == action::respond));
+}
+
+BOOST_AUTO_TEST_CASE(the_pre_serialized_acceptance_is_a_complete_http_response) {
+  for (unsigned version : {10u, 11u})
+    for (bool keep_alive : {false, true}) {
+      const std::string& wire = accepted_wire(version, keep_alive);
+      http::response_parser<http::string_body> parser;
+      parser.eager(true);
+      boost::beast::error_code ec;
+      const auto used = parser.put(boost::asio::buffer(wire), ec);
+      BOOST_TEST_REQUIRE(!ec, ec.message());
+      BOOST_TEST(parser.is_done());
+      BOOST_TEST(used == wire.size());  // nothing after the message
+      const auto& res = parser.get();
+      BOOST_TEST(res.result_int() == 200u);
+      BOOST_TEST(res.version() == version);
+      BOOST_TEST(res.keep_alive() == keep_alive);
+      BOOST_TEST(res[http::field::content_type] == "application/json");
+      BOOST_TEST(res[http::field::cache_control] == "no-store");
+      BOOST_TEST(json::parse(res.body()) == json::parse(R"({"status":"accepted"})"));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,7 +14,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/program_options.hpp>
 
@@ -197,8 +196,8 @@ int serve(const std::vector<std::string>& args) {
 
   maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_line);
 
-  asio::io_context ioc{threads};
-  auto l = std::make_shared<listener>(ioc, ep, ctx);
+  io_pool pool(threads);
+  auto l = std::make_shared<listener>(pool, ep, ctx);
   l->run();
   const auto bound = l->local_endpoint();
   const std::string addr =
@@ -210,8 +209,8 @@ int serve(const std::vector<std::string>& args) {
   // SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
   // k_drain), commit, exit. A second signal stops at once.
   constexpr auto k_drain = std::chrono::seconds(10);
-  // Signals and the drain deadline live on one strand: the I/O threads may be several.
-  auto control = asio::make_strand(ioc);
+  // Signals and the drain deadline live on context 0 (one thread).
+  auto& control = pool.at(0);
   asio::signal_set signals(control, SIGINT, SIGTERM);
   asio::steady_timer drain_deadline(control);
   ctx.sessions.set_on_empty([&] {
@@ -223,25 +222,18 @@ int serve(const std::vector<std::string>& args) {
     l->stop();
     drain_sessions(ctx);
     signals.async_wait([&](boost::system::error_code ec2, int) {
-      if (!ec2) ioc.stop();
+      if (!ec2) pool.stop();
     });
     drain_deadline.expires_after(k_drain);
     drain_deadline.async_wait([&](boost::system::error_code ec2) {
       signals.cancel();
       if (!ec2) log_line("drain deadline reached; closing the remaining connections");
-      ioc.stop();
+      pool.stop();
     });
     if (ctx.sessions.size() == 0) drain_deadline.cancel();
   });
 
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i)
-    pool.emplace_back([&] {
-      ::pthread_setname_np(::pthread_self(), "io");
-      ioc.run();
-    });
-  ioc.run();
-  for (auto& t : pool) t.join();
+  pool.run();
   // Sessions still queued in a stopped io_context are destroyed with it, later;
   // they must not post to it then.
   ctx.sessions.set_on_empty({});

@@ -1,6 +1,7 @@
 #include "request_handler.hpp"
 
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -8,7 +9,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <array>
 #include <charconv>
+#include <sstream>
 
 namespace telemetry_collector {
 
@@ -81,7 +84,8 @@ std::optional<http::response<http::string_body>> check_admin(const http::request
   return res;
 }
 
-handler_result handle_ingest(const http::request<http::string_body>& req, const handler_options& opts) {
+handler_result handle_ingest(const http::request<http::string_body>& req, const handler_options& opts,
+                             boost::json::storage_ptr storage) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   if (opts.retire)
@@ -91,7 +95,7 @@ handler_result handle_ingest(const http::request<http::string_body>& req, const 
   boost::json::parse_options po;
   po.max_depth = k_max_json_depth;
   boost::system::error_code ec;
-  auto doc = boost::json::parse(req.body(), ec, {}, po);
+  auto doc = boost::json::parse(req.body(), ec, std::move(storage), po);
   if (ec)
     return respond(error_response(http::status::bad_request, v, ka, "malformed JSON", {}, ec.message()),
                    "malformed_json");
@@ -145,6 +149,20 @@ http::response<http::string_body> accepted(unsigned version, bool keep_alive) {
   return json_response(http::status::ok, version, keep_alive, boost::json::object{{"status", "accepted"}});
 }
 
+const std::string& accepted_wire(unsigned version, bool keep_alive) {
+  static const std::array<std::string, 4> wire = [] {
+    std::array<std::string, 4> out;
+    for (unsigned v : {10u, 11u})
+      for (bool ka : {false, true}) {
+        std::ostringstream os;
+        os << accepted(v, ka);
+        out[(v == 11 ? 2 : 0) + (ka ? 1 : 0)] = os.str();
+      }
+    return out;
+  }();
+  return wire[(version == 11 ? 2 : 0) + (keep_alive ? 1 : 0)];
+}
+
 http::response<http::string_body> no_content(unsigned version, bool keep_alive) {
   http::response<http::string_body> res{http::status::no_content, version};
   res.keep_alive(keep_alive);
@@ -173,7 +191,8 @@ http::response<http::string_body> storage_failure(unsigned version) {
   return res;
 }
 
-handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts) {
+handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
+                              boost::json::storage_ptr storage) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   const auto method = req.method();
@@ -188,7 +207,7 @@ handler_result handle_request(const http::request<http::string_body>& req, const
   }
 
   if (path == "/") {
-    if (method == http::verb::post) return handle_ingest(req, opts);
+    if (method == http::verb::post) return handle_ingest(req, opts, std::move(storage));
     if (method == http::verb::delete_) return handle_erase(req);
     if (method != http::verb::get && method != http::verb::head)
       return method_not_allowed(v, ka, "GET, HEAD, POST, DELETE");

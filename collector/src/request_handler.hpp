@@ -57,11 +57,17 @@ struct handler_result {
   std::string_view rejected;
 };
 
-handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts);
+// `storage`: where a parsed event's JSON lives (default: the heap). The
+// result's `event` uses it, so it must outlive the result.
+handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
+                              boost::json::storage_ptr storage = {});
 
 // Responses the session builds once an action is done.
 http::response<http::string_body> payload_too_large(unsigned version, bool keep_alive);
 http::response<http::string_body> accepted(unsigned version, bool keep_alive);
+// accepted(version, keep_alive) serialized, built once: the answer to almost
+// every request, written as is. `version` is 10 or 11 (Beast parses no other).
+const std::string& accepted_wire(unsigned version, bool keep_alive);
 http::response<http::string_body> no_content(unsigned version, bool keep_alive);
 http::response<http::string_body> json_ok(unsigned version, bool keep_alive, const boost::json::object& body);
 http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,

@@ -3,10 +3,13 @@
 // session per connection reading requests with Beast, handing each to
 // handle_request and carrying out the resulting action against the store.
 //
-// Threading: the io_context may be run by several threads; each session lives
-// on its own strand. Store completions come back on the writer thread and are
-// posted to the session's strand. Database reads (stats, export) run on
-// `readers`, never on an I/O thread.
+// Threading: one io_context per I/O thread (io_pool), each run by exactly one
+// thread, as nginx runs one event loop per worker. The listener hands each new
+// connection to the next context in turn; a session then lives on that one
+// thread for its whole life, so it needs no strand and no locks. Store
+// completions come back on the writer thread and are posted to the session's
+// context. Database reads (stats, export) run on `readers`, never on an I/O
+// thread.
 // Privacy: nothing about the peer (address, headers) is logged or stored.
 
 #include "event_store.hpp"
@@ -18,6 +21,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace telemetry_collector {
 
@@ -67,10 +72,27 @@ struct server_context {
   session_registry sessions;
 };
 
+// N single-threaded io_contexts and the threads that run them.
+class io_pool {
+ public:
+  explicit io_pool(int threads);
+  std::size_t size() const { return contexts_.size(); }
+  boost::asio::io_context& at(std::size_t i) { return *contexts_[i]; }
+  boost::asio::io_context& next();  // round robin; called by the listener only
+  // Runs every context, context 0 on the calling thread; returns when all have stopped.
+  void run();
+  void stop();  // thread-safe
+
+ private:
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::size_t next_ = 0;
+};
+
 class listener : public std::enable_shared_from_this<listener> {
  public:
-  // Binds and listens; throws boost::system::system_error on failure.
-  listener(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& endpoint, server_context& ctx);
+  // Binds and listens (on the pool's context 0); throws boost::system::system_error on failure.
+  listener(io_pool& pool, const boost::asio::ip::tcp::endpoint& endpoint, server_context& ctx);
 
   boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void run();
@@ -80,8 +102,8 @@ class listener : public std::enable_shared_from_this<listener> {
   void do_accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& ioc_;
-  boost::asio::ip::tcp::acceptor acceptor_;  // on its own strand
+  io_pool& pool_;
+  boost::asio::ip::tcp::acceptor acceptor_;  // on context 0
   boost::asio::steady_timer retry_;           // pause after running out of descriptors
   server_context& ctx_;
 };
