@@ -119,6 +119,45 @@ BOOST_AUTO_TEST_CASE(erase_removes_every_event_of_the_node_only) {
   BOOST_TEST(count_rows(store, "uuid = '" + uuid_n(2) + "'") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(erase_reaches_every_day_the_node_reported_on) {
+  // Erasure walks the days through the (day, uuid) index: days far apart, gaps, and the other node's days.
+  test_support::temp_dir dir;
+  event_store store((dir.path() / "c.db").string());
+  const std::vector<clock_ms> days = {0, 1, 5, 300, 20'000};
+  for (auto d : days) {
+    BOOST_TEST(store.insert_sync(make_event(uuid_n(1), d * k_day_ms + 10)));
+    BOOST_TEST(store.insert_sync(make_event(uuid_n(1), d * k_day_ms + 20)));
+    BOOST_TEST(store.insert_sync(make_event(uuid_n(2), d * k_day_ms + 30)));
+  }
+  BOOST_TEST(store.insert_sync(make_event(uuid_n(2), 7 * k_day_ms)));  // a day only the other node has
+  std::promise<std::int64_t> deleted;
+  store.erase(uuid_n(1), [&](bool ok, std::int64_t n) { deleted.set_value(ok ? n : -1); });
+  BOOST_TEST(deleted.get_future().get() == 10);
+  BOOST_TEST(count_rows(store, "uuid = '" + uuid_n(1) + "'") == 0);
+  BOOST_TEST(count_rows(store, "uuid = '" + uuid_n(2) + "'") == 6);
+  // Nothing to erase: 0, not a failure.
+  std::promise<std::int64_t> again;
+  store.erase(uuid_n(1), [&](bool ok, std::int64_t n) { again.set_value(ok ? n : -1); });
+  BOOST_TEST(again.get_future().get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_uuid_index_of_earlier_builds_is_dropped) {
+  test_support::temp_dir dir;
+  const auto path = (dir.path() / "c.db").string();
+  {
+    event_store store(path);
+    BOOST_TEST(store.run_sync([](sqlite3* db) {
+      statement(db, "CREATE INDEX events_uuid ON events(uuid)").step_done();
+      return true;
+    }));
+  }
+  event_store store(path);
+  sqlite_connection reader(path, true);
+  statement st(reader.get(), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_uuid'");
+  BOOST_TEST_REQUIRE(st.step());
+  BOOST_TEST(st.int64(0) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(close_commits_what_was_queued_and_refuses_later_jobs) {
   test_support::temp_dir dir;
   event_store store((dir.path() / "c.db").string());

@@ -62,6 +62,7 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 constexpr int k_export_rows_per_chunk = 1000;
+constexpr std::size_t k_read_buffer = 4096;
 
 // One connection: read a request, answer it, repeat while keep-alive.
 // Stream is beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS).
@@ -71,7 +72,11 @@ class session : public session_base, public std::enable_shared_from_this<session
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
  public:
-  session(tcp::socket socket, server_context& ctx) : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx) {}
+  session(tcp::socket socket, server_context& ctx) : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx) {
+    // Room for a whole typical request (headers + a ~1 KB event), so that one
+    // recv reads it: Beast would otherwise start at 512 bytes and read twice.
+    buffer_.reserve(k_read_buffer);
+  }
   ~session() override { ctx_.sessions.remove(registry_id_); }
 
   void run() {
