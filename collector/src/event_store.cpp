@@ -105,6 +105,17 @@ event_store::event_store(std::string path, options opts) : path_(std::move(path)
     throw std::runtime_error("cannot prepare database " + path_ + ": " + e.what());
   }
   inserter_ = std::make_unique<event_inserter>(writer_->get());
+  {
+    statement st(writer_->get(), "PRAGMA page_size");
+    if (st.step()) page_bytes_ = st.int64(0);
+  }
+  sqlite3_wal_hook(
+      writer_->get(),
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<event_store*>(self)->wal_frames_.store(frames);
+        return SQLITE_OK;
+      },
+      this);
   // The -wal and -shm files are created by SQLite with the main file's mode.
   thread_ = std::thread([this] { writer_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -188,19 +199,45 @@ void event_store::checkpoint_loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return closing_; })) return;
+      checkpoint_wake_.wait(lock, [this] { return closing_ || checkpoint_wanted_; });
+      if (closing_) return;
+      checkpoint_wanted_ = false;
     }
-    struct stat st {};
-    if (::stat((path_ + "-wal").c_str(), &st) != 0 || static_cast<std::uint64_t>(st.st_size) < k_checkpoint_bytes)
-      continue;
     try {
-      if (!conn) conn = std::make_unique<sqlite_connection>(path_, false);
+      if (!conn) {
+        conn = std::make_unique<sqlite_connection>(path_, false);
+        // A connection finds the WAL only once it reads the database; until
+        // then a checkpoint on it does nothing (and reports -1 frames).
+        conn->exec("PRAGMA journal_mode=WAL");
+      }
       // PASSIVE: copies what it can without waiting for, or blocking, the writer.
-      sqlite3_wal_checkpoint_v2(conn->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      int log = 0, copied = 0;
+      if (sqlite3_wal_checkpoint_v2(conn->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK &&
+          copied >= 0)
+        copied_frames_.store(copied);
     } catch (const std::exception&) {
       conn.reset();  // try again next time
     }
   }
+}
+
+// On the writer thread, after each commit.
+void event_store::after_commit() {
+  const std::int64_t frames = wal_frames_.load();
+  if (frames * (page_bytes_ + 24) < static_cast<std::int64_t>(k_checkpoint_bytes)) return;
+  const std::int64_t copied = copied_frames_.exchange(-1);
+  // Past k_wal_keep_bytes the writer copies whatever is left even if that is
+  // much (a longer pause, but the WAL stays bounded if checkpoints fall behind).
+  const bool too_big = frames * (page_bytes_ + 24) >= static_cast<std::int64_t>(k_wal_keep_bytes);
+  if ((copied >= 0 && frames - copied <= k_assist_frames) || too_big) {
+    // The checkpointer is nearly through: copy the rest now, with no commit
+    // in between, so that the next write starts the WAL over.
+    sqlite3_wal_checkpoint_v2(writer_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  checkpoint_wanted_ = true;
+  checkpoint_wake_.notify_one();
 }
 
 std::unique_ptr<sqlite_connection> event_store::reader() const {
@@ -271,6 +308,7 @@ void event_store::run_batch(std::vector<job>& batch) {
     writer_->exec("COMMIT");
     committed = true;
     batches_.fetch_add(1);
+    after_commit();
   } catch (const std::exception&) {
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   }

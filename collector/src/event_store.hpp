@@ -17,9 +17,15 @@
 //
 // Checkpoints (copying the WAL back into the database) are not left to the
 // writer's commits, where a big one would stall every request in the batch:
-// a checkpointer thread runs passive checkpoints on its own connection when
-// the WAL has grown past k_checkpoint_bytes. The WAL file is trimmed to
-// k_wal_keep_bytes when it restarts.
+// once a commit leaves more than k_checkpoint_bytes in the WAL, the writer
+// wakes a checkpointer thread, which copies it with passive checkpoints on its
+// own connection while the writer goes on. A WAL only starts over from its
+// beginning when everything in it has been copied at the moment a write
+// begins, which under sustained load never happens by itself (the writer
+// appends while the checkpointer copies): so when a pass has left at most
+// k_assist_frames behind, the writer copies that rest itself, between two
+// batches, and its next commit restarts the WAL. The WAL file is trimmed to
+// k_wal_keep_bytes when it restarts. No thread polls.
 //
 // Thread safety: every public member may be called from any thread.
 // Completions run on the writer thread: keep them short (post elsewhere).
@@ -98,6 +104,7 @@ using write_fn = std::function<bool(sqlite3*)>;
 using done_fn = std::function<void(bool committed)>;
 
 inline constexpr std::uint64_t k_checkpoint_bytes = 8u << 20;
+inline constexpr std::int64_t k_assist_frames = 512;  // about 2 MiB: a few ms of copying
 inline constexpr std::uint64_t k_wal_keep_bytes = 64u << 20;
 
 class event_store {
@@ -162,8 +169,13 @@ class event_store {
   bool closing_ = false;
   std::atomic<std::uint64_t> batches_{0};
   std::thread thread_;
-  std::condition_variable checkpoint_wake_;  // with mutex_ and closing_
+  std::condition_variable checkpoint_wake_;  // with mutex_, closing_ and checkpoint_wanted_
+  bool checkpoint_wanted_ = false;
   std::thread checkpointer_;
+  std::int64_t page_bytes_ = 4096;             // writer thread only
+  std::atomic<std::int64_t> wal_frames_{0};    // frames in the WAL after the last commit (SQLite's wal hook)
+  std::atomic<std::int64_t> copied_frames_{-1};  // through which frame the checkpointer's last pass copied; -1: none since
+  void after_commit();
 };
 
 // One event, preparing the statement for it (for one-off inserts).
