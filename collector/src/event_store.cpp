@@ -226,10 +226,10 @@ void event_store::after_commit() {
   const std::int64_t frames = wal_frames_.load();
   if (frames * (page_bytes_ + 24) < static_cast<std::int64_t>(k_checkpoint_bytes)) return;
   const std::int64_t copied = copied_frames_.exchange(-1);
-  // Past k_wal_keep_bytes the writer copies whatever is left even if that is
-  // much (a longer pause, but the WAL stays bounded if checkpoints fall behind).
-  const bool too_big = frames * (page_bytes_ + 24) >= static_cast<std::int64_t>(k_wal_keep_bytes);
-  if ((copied >= 0 && frames - copied <= k_assist_frames) || too_big) {
+  // Never more than that: while a long read (the aggregates, an export)
+  // holds an old snapshot, a pass cannot copy past it, and the writer copying
+  // the whole backlog itself would stall every request for as long.
+  if (copied >= 0 && frames - copied <= k_assist_frames) {
     // The checkpointer is nearly through: copy the rest now, with no commit
     // in between, so that the next write starts the WAL over.
     sqlite3_wal_checkpoint_v2(writer_->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
