@@ -127,6 +127,23 @@ BOOST_AUTO_TEST_CASE(the_wal_starts_over_under_sustained_writes) {
   BOOST_TEST(db.st_size > (8 << 20), "checkpoints copied the events into the database file");
 }
 
+BOOST_AUTO_TEST_CASE(completion_hooks_surround_each_batchs_completions) {
+  test_support::temp_dir dir;
+  event_store store((dir.path() / "c.db").string());
+  // Touched only on the writer thread, read after close() joined it.
+  int before = 0, after = 0, inside = 0, outside = 0;
+  bool open = false;
+  store.set_completion_hooks({[&] { ++before, open = true; }, [&] { ++after, open = false; }});
+  constexpr int k_events = 200;
+  for (int i = 0; i < k_events; ++i) store.insert(make_event(uuid_n(i), 1), [&](bool) { ++(open ? inside : outside); });
+  store.close();
+  BOOST_TEST(inside == k_events);
+  BOOST_TEST(outside == 0);
+  BOOST_TEST(before == after);
+  BOOST_TEST(before >= 1);
+  BOOST_TEST(static_cast<std::uint64_t>(before) == store.batches_committed());
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_job_fails_alone) {
   test_support::temp_dir dir;
   event_store store((dir.path() / "c.db").string());

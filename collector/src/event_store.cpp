@@ -312,8 +312,10 @@ void event_store::run_batch(std::vector<job>& batch) {
   } catch (const std::exception&) {
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
   }
+  if (hooks_.before) hooks_.before();
   for (std::size_t i = 0; i < batch.size(); ++i)
     if (batch[i].done) batch[i].done(committed && ok[i]);
+  if (hooks_.after) hooks_.after();
 }
 
 struct event_inserter::impl {

@@ -140,6 +140,15 @@ class event_store {
 
   std::uint64_t batches_committed() const { return batches_.load(); }
 
+  // Called on the writer thread before and after each batch's completions,
+  // so that a caller can gather what the completions post and hand it over
+  // in one go (the server wakes each I/O thread once per batch, not once per
+  // event). Set before the first job is queued.
+  struct completion_hooks {
+    std::function<void()> before, after;
+  };
+  void set_completion_hooks(completion_hooks hooks) { hooks_ = std::move(hooks); }
+
   // A new read-only connection to the same database.
   std::unique_ptr<sqlite_connection> reader() const;
 
@@ -163,6 +172,7 @@ class event_store {
   options opts_;
   std::unique_ptr<sqlite_connection> writer_;
   std::unique_ptr<event_inserter> inserter_;  // on writer_, used by the writer thread only
+  completion_hooks hooks_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<job> queue_;

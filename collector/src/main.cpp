@@ -197,6 +197,7 @@ int serve(const std::vector<std::string>& args) {
   maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_line);
 
   io_pool pool(threads);
+  gather_completions(store);
   auto l = std::make_shared<listener>(pool, ep, ctx);
   l->run();
   const auto bound = l->local_endpoint();

@@ -61,6 +61,30 @@ std::size_t session_registry::size() {
 namespace {
 
 using steady = std::chrono::steady_clock;
+
+// Completions the store's writer thread posts while it hands out one batch's
+// results, gathered per io_context and posted as one handler each when the
+// batch is done (gather_completions): an I/O thread waiting in epoll is then
+// woken once per batch instead of once per event (each wake-up is a futex
+// and an epoll_ctl on the writer's side, on the path every commit waits on).
+struct gathered_completions {
+  std::vector<std::pair<asio::any_io_executor, std::vector<std::function<void()>>>> by_context;
+};
+thread_local gathered_completions* t_gathering = nullptr;
+
+template <class Handler>
+void post_or_gather(const asio::any_io_executor& ex, Handler h) {
+  if (!t_gathering) {
+    asio::post(ex, std::move(h));
+    return;
+  }
+  for (auto& [target, fns] : t_gathering->by_context)
+    if (target == ex) {
+      fns.emplace_back(std::move(h));
+      return;
+    }
+  t_gathering->by_context.emplace_back(ex, std::vector<std::function<void()>>{}).second.emplace_back(std::move(h));
+}
 constexpr int k_export_rows_per_chunk = 1000;
 constexpr std::size_t k_read_buffer = 4096;
 
@@ -167,8 +191,8 @@ class session : public session_base, public std::enable_shared_from_this<session
   auto on_own_thread(Fn fn) {
     return [self = shared_from_this(), work = asio::make_work_guard(stream_.get_executor()),
             fn = std::move(fn)](auto&&... args) mutable {
-      asio::post(self->stream_.get_executor(),
-                 [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable { fn(*self, a...); });
+      post_or_gather(self->stream_.get_executor(),
+                     [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable { fn(*self, a...); });
     };
   }
 
@@ -339,6 +363,21 @@ void io_pool::run() {
 
 void io_pool::stop() {
   for (auto& c : contexts_) c->stop();
+}
+
+void gather_completions(event_store& store) {
+  auto gathered = std::make_shared<gathered_completions>();  // the writer thread's, for its lifetime
+  event_store::completion_hooks hooks;
+  hooks.before = [gathered] { t_gathering = gathered.get(); };
+  hooks.after = [gathered] {
+    t_gathering = nullptr;
+    for (auto& [ex, fns] : gathered->by_context)
+      asio::post(ex, [fns = std::move(fns)]() mutable {
+        for (auto& f : fns) f();
+      });
+    gathered->by_context.clear();
+  };
+  store.set_completion_hooks(std::move(hooks));
 }
 
 listener::listener(io_pool& pool, const tcp::endpoint& endpoint, server_context& ctx)

@@ -108,6 +108,10 @@ class listener : public std::enable_shared_from_this<listener> {
   server_context& ctx_;
 };
 
+// Makes the store's writer hand each batch's completions to each I/O thread
+// in one post. Call before the listener runs.
+void gather_completions(event_store& store);
+
 // Starts draining: no new connections (the caller stops the listener), idle
 // sessions closed, busy ones closed after their response.
 void drain_sessions(server_context& ctx);
