@@ -35,7 +35,8 @@ std::optional<std::vector<compiled_schema::atom>> compiled_schema::compile_patte
   auto read_number = [&](std::size_t& out) {
     const std::size_t start = i;
     out = 0;
-    while (i < p.size() && p[i] >= '0' && p[i] <= '9' && i - start < 6) out = out * 10 + static_cast<std::size_t>(p[i++] - '0');
+    while (i < p.size() && p[i] >= '0' && p[i] <= '9' && i - start < 6)
+      out = out * 10 + static_cast<std::size_t>(p[i++] - '0');
     return i > start;
   };
   while (i < p.size()) {
@@ -58,7 +59,8 @@ std::optional<std::vector<compiled_schema::atom>> compiled_schema::compile_patte
           const char hi = p[i + 1];
           if (hi == '\\' || hi == '[' || static_cast<unsigned char>(hi) < static_cast<unsigned char>(lo))
             return std::nullopt;
-          for (int ch = static_cast<unsigned char>(lo); ch <= static_cast<unsigned char>(hi); ++ch) a.chars.set(static_cast<std::size_t>(ch));
+          for (int ch = static_cast<unsigned char>(lo); ch <= static_cast<unsigned char>(hi); ++ch)
+            a.chars.set(static_cast<std::size_t>(ch));
           i += 2;
         } else {
           a.chars.set(static_cast<unsigned char>(lo));
@@ -66,8 +68,9 @@ std::optional<std::vector<compiled_schema::atom>> compiled_schema::compile_patte
       }
       if (!closed || a.chars.none()) return std::nullopt;
     } else if (c == '\\') {
-      if (i + 1 >= p.size() || (specials.find(p[i + 1]) == std::string_view::npos && p[i + 1] != '-' && p[i + 1] != '/'))
-        return std::nullopt;  // \d, \w, \b ... : not supported
+      const bool escapable = i + 1 < p.size() && (specials.find(p[i + 1]) != std::string_view::npos ||
+                                                   p[i + 1] == '-' || p[i + 1] == '/');
+      if (!escapable) return std::nullopt;  // \d, \w, \b ... : not supported
       a.chars.set(static_cast<unsigned char>(p[i + 1]));
       i += 2;
     } else if (specials.find(c) != std::string_view::npos) {

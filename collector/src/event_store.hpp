@@ -103,7 +103,8 @@ using write_fn = std::function<bool(sqlite3*)>;
 // Called once the transaction holding the job has committed (true) or not (false).
 using done_fn = std::function<void(bool committed)>;
 
-inline constexpr std::uint64_t k_checkpoint_bytes = 1u << 20;  // small passes: a checkpoint's fsync of the database stalls the WAL's less
+// Small passes: commits wait behind a checkpoint's fsync of the database, so keep it short.
+inline constexpr std::uint64_t k_checkpoint_bytes = 1u << 20;
 inline constexpr std::int64_t k_assist_frames = 512;  // about 2 MiB: a few ms of copying
 inline constexpr std::uint64_t k_wal_keep_bytes = 64u << 20;
 

@@ -192,7 +192,9 @@ class session : public session_base, public std::enable_shared_from_this<session
     return [self = shared_from_this(), work = asio::make_work_guard(stream_.get_executor()),
             fn = std::move(fn)](auto&&... args) mutable {
       post_or_gather(self->stream_.get_executor(),
-                     [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable { fn(*self, a...); });
+                     [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable {
+                       fn(*self, a...);
+                     });
     };
   }
 
@@ -305,10 +307,11 @@ class session : public session_base, public std::enable_shared_from_this<session
     const bool keep_alive = keep_alive_ && !ctx_.draining;
     const std::string& wire = accepted_wire(version_ == 10 ? 10 : 11, keep_alive);
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
-    asio::async_write(stream_, asio::buffer(wire), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-      if (ec || !keep_alive) return self->close();
-      self->do_read();
-    });
+    asio::async_write(stream_, asio::buffer(wire),
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        if (ec || !keep_alive) return self->close();
+                        self->do_read();
+                      });
   }
 
   void close() {
