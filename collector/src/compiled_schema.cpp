@@ -241,34 +241,30 @@ const char* compiled_schema::check_value(const property& p, const json::value& v
   return "unexpected type";
 }
 
-bool compiled_schema::accepts(const json::value& doc) const {
+compiled_schema::failure compiled_schema::first_failure(const json::value& doc) const {
   const auto* obj = doc.if_object();
-  if (!obj) return false;
+  if (!obj) return {{}, "expected a JSON object"};
   std::size_t required_seen = 0, index = 0;
   for (const auto& [key, v] : *obj) {
     // Senders write the members in schema order: try the same position first.
     const property* p = index < properties_.size() && properties_[index].name == key ? &properties_[index] : find(key);
     ++index;
-    if (!p || check_value(*p, v)) return false;
+    if (!p) return {key, "not an allowed member"};
+    if (const char* why = check_value(*p, v)) return {key, why};
     required_seen += p->required;
   }
-  return required_seen == required_count_;  // object keys are unique, so counting is enough
+  if (required_seen != required_count_)  // object keys are unique, so counting is enough
+    for (const auto& p : properties_)
+      if (p.required && !obj->contains(p.name)) return {p.name, "missing"};
+  return {};
 }
 
+bool compiled_schema::accepts(const json::value& doc) const { return first_failure(doc).reason == nullptr; }
+
 schema_verdict compiled_schema::check(const json::value& doc) const {
-  const auto* obj = doc.if_object();
-  if (!obj) return {false, {}, "expected a JSON object"};
-  std::size_t required_seen = 0;
-  for (const auto& [key, v] : *obj) {
-    const property* p = find(key);
-    if (!p) return {false, std::string(key), "not an allowed member"};
-    if (const char* why = check_value(*p, v)) return {false, std::string(key), why};
-    required_seen += p->required;
-  }
-  if (required_seen != required_count_)
-    for (const auto& p : properties_)
-      if (p.required && !obj->contains(p.name)) return {false, p.name, "missing"};
-  return {};
+  const auto f = first_failure(doc);
+  if (!f.reason) return {};
+  return {false, std::string(f.field), f.reason};
 }
 
 }  // namespace telemetry_collector

@@ -70,6 +70,13 @@ class compiled_schema {
     std::optional<std::vector<atom>> pattern;
   };
 
+  // reason == nullptr: conforms. `field` points into the document or the schema.
+  struct failure {
+    std::string_view field;
+    const char* reason = nullptr;
+  };
+  failure first_failure(const boost::json::value& doc) const;
+
   static std::optional<std::vector<atom>> compile_pattern(std::string_view p);
   static bool matches(const std::vector<atom>& pattern, std::string_view s);
   // nullptr when fine, else the reason.

@@ -168,6 +168,7 @@ class event_store {
   void enqueue(job j);
   void run_batch(std::vector<job>& batch);
   void checkpoint_loop();
+  void after_commit();  // writer thread
 
   std::string path_;
   options opts_;
@@ -186,11 +187,7 @@ class event_store {
   std::int64_t page_bytes_ = 4096;             // writer thread only
   std::atomic<std::int64_t> wal_frames_{0};    // frames in the WAL after the last commit (SQLite's wal hook)
   std::atomic<std::int64_t> copied_frames_{-1};  // through which frame the checkpointer's last pass copied; -1: none since
-  void after_commit();
 };
-
-// One event, preparing the statement for it (for one-off inserts).
-void insert_event(sqlite3* db, const stored_event& e);
 
 // Text of a JSON scalar as the aggregates store it: strings as they are,
 // booleans "true"/"false", numbers in decimal.

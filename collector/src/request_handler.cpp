@@ -150,17 +150,18 @@ http::response<http::string_body> accepted(unsigned version, bool keep_alive) {
 }
 
 const std::string& accepted_wire(unsigned version, bool keep_alive) {
-  static const std::array<std::string, 4> wire = [] {
+  constexpr auto slot = [](unsigned v, bool ka) { return (v == 11 ? 2 : 0) + (ka ? 1 : 0); };
+  static const std::array<std::string, 4> wire = [&] {
     std::array<std::string, 4> out;
     for (unsigned v : {10u, 11u})
       for (bool ka : {false, true}) {
         std::ostringstream os;
         os << accepted(v, ka);
-        out[(v == 11 ? 2 : 0) + (ka ? 1 : 0)] = os.str();
+        out[slot(v, ka)] = os.str();
       }
     return out;
   }();
-  return wire[(version == 11 ? 2 : 0) + (keep_alive ? 1 : 0)];
+  return wire[slot(version, keep_alive)];
 }
 
 http::response<http::string_body> no_content(unsigned version, bool keep_alive) {

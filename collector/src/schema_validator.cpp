@@ -29,10 +29,21 @@ const compiled_schema* schema_validator::compiled() const {
   return impl_->compiled ? &*impl_->compiled : nullptr;
 }
 
-bool schema_validator::valijson_accepts(const boost::json::value& doc) const {
+namespace {
+
+// One validator per thread: it caches each compiled `pattern` regex, and
+// compiling std::regex costs far more than a whole validation (profiled: it
+// capped ingest at a few thousand events per second).
+valijson::Validator& thread_validator() {
   thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
+  return validator;
+}
+
+}  // namespace
+
+bool schema_validator::valijson_accepts(const boost::json::value& doc) const {
   valijson::adapters::BoostJsonAdapter adapter(doc);
-  return validator.validate(impl_->schema, adapter, nullptr);
+  return thread_validator().validate(impl_->schema, adapter, nullptr);
 }
 
 schema_validator::~schema_validator() = default;
@@ -53,10 +64,7 @@ std::string quoted_name(const std::string& s) {
 
 std::optional<validation_error> schema_validator::validate(const boost::json::value& doc) const {
   if (impl_->compiled && impl_->compiled->accepts(doc)) return std::nullopt;
-  // One validator per thread: it caches each compiled `pattern` regex, and
-  // compiling std::regex costs far more than a whole validation (profiled:
-  // it capped ingest at a few thousand events per second).
-  thread_local valijson::Validator validator(valijson::Validator::kStrongTypes);
+  auto& validator = thread_validator();
   valijson::adapters::BoostJsonAdapter adapter(doc);
   // Without a compiled checker: stop at the first failure, collect nothing.
   if (!impl_->compiled && validator.validate(impl_->schema, adapter, nullptr)) return std::nullopt;
