@@ -68,6 +68,45 @@ void raise_fd_limit() {
   ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+// Threads posting events with fresh uuids as fast as the collector answers,
+// each remembering the uuids it got a 200 for.
+class posting_clients {
+ public:
+  posting_clients(unsigned short port, int threads) {
+    for (int t = 0; t < threads; ++t)
+      threads_.emplace_back([this, port] {
+        while (!stop_) {
+          const auto uuid = test_uuid(next_++);
+          auto r = http_request(port, http::verb::post, "/", example_event(uuid), {}, 5s);
+          if (r.status == 200) {
+            std::lock_guard lock(mutex_);
+            acknowledged_.insert(uuid);
+          }
+        }
+      });
+  }
+  ~posting_clients() { stop(); }
+  std::set<std::string> acknowledged() const {
+    std::lock_guard lock(mutex_);
+    return acknowledged_;
+  }
+  bool wait_acknowledged(std::size_t n, std::chrono::milliseconds timeout = 30s) const {
+    return wait_until([&] { std::lock_guard lock(mutex_); return acknowledged_.size() >= n; }, timeout);
+  }
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<unsigned> next_{0};
+  mutable std::mutex mutex_;
+  std::set<std::string> acknowledged_;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(integration_collector_tests)
@@ -338,28 +377,14 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_a_request_in_flight_finish) {
 BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_event) {
   temp_dir dir;
   std::set<std::string> acknowledged;
-  std::mutex mutex;
   {
     collector_process c(dir.path());
-    std::atomic<bool> stop{false};
-    std::atomic<unsigned> next{0};
-    std::vector<std::thread> clients;
-    for (int t = 0; t < 6; ++t)
-      clients.emplace_back([&] {
-        while (!stop) {
-          const auto uuid = test_uuid(next++);
-          auto r = http_request(c.port(), http::verb::post, "/", example_event(uuid), {}, 5s);
-          if (r.status == 200) {
-            std::lock_guard lock(mutex);
-            acknowledged.insert(uuid);
-          }
-        }
-      });
-    BOOST_TEST(wait_until([&] { std::lock_guard lock(mutex); return acknowledged.size() >= 300; }, 30s));
+    posting_clients clients(c.port(), 6);
+    BOOST_TEST(clients.wait_acknowledged(300));
     c.process().signal(SIGKILL);
     BOOST_TEST(c.process().wait_exit(5s).has_value());
-    stop = true;
-    for (auto& t : clients) t.join();
+    clients.stop();
+    acknowledged = clients.acknowledged();
   }
   BOOST_TEST_MESSAGE(acknowledged.size() << " events acknowledged before SIGKILL");
   std::set<std::string> stored;
@@ -370,6 +395,76 @@ BOOST_AUTO_TEST_CASE(sigkill_under_load_loses_no_acknowledged_event) {
   std::size_t missing = 0;
   for (auto& u : acknowledged) missing += stored.count(u) ? 0 : 1;
   BOOST_TEST(missing == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(backup_under_load_restores_every_event_acknowledged_before_it) {
+  temp_dir dir;
+  const auto dest = dir.path() / "backup.db";
+  std::set<std::string> acknowledged, before_backup;
+  run_result backup;
+  std::filesystem::create_directories(dir.path() / "live");
+  {
+    collector_process c(dir.path() / "live");
+    posting_clients clients(c.port(), 4);
+    BOOST_TEST(clients.wait_acknowledged(200));
+    before_backup = clients.acknowledged();
+    backup = run({COLLECTOR_BIN, "backup", "--db", c.db().string(), dest.string()});
+    // The collector went on serving during the backup.
+    BOOST_TEST(clients.wait_acknowledged(clients.acknowledged().size() + 1, 10s));
+    clients.stop();
+    acknowledged = clients.acknowledged();
+    BOOST_TEST(c.stop() == std::optional<int>(0));
+  }
+  BOOST_REQUIRE_MESSAGE(backup.exit_code == 0, backup.err);
+  BOOST_TEST(backup.err.find("backup: " + dest.string() + ": ") != std::string::npos, backup.err);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(dest.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  // One self-contained file: nothing beside it, no leftover temporary copy.
+  for (auto& entry : std::filesystem::directory_iterator(dir.path()))
+    BOOST_TEST((entry.path() == dest || entry.path().filename() == "live"), entry.path());
+
+  // Restore: a collector started on the copy serves every event acknowledged
+  // before the backup began, and none that was never sent.
+  std::filesystem::create_directories(dir.path() / "restored");
+  std::set<std::string> stored;
+  {
+    collector_process restored(dir.path() / "restored", {"--db", dest.string()});
+    for (auto& e : restored.events()) stored.insert(std::string(e.at("uuid").as_string()));
+  }
+  std::size_t missing = 0;
+  for (auto& u : before_backup) missing += stored.count(u) ? 0 : 1;
+  BOOST_TEST(missing == 0u);
+  BOOST_TEST(stored.size() >= before_backup.size());
+  BOOST_TEST(stored.size() <= acknowledged.size() + 4);  // at most the clients' requests in flight besides
+}
+
+BOOST_AUTO_TEST_CASE(backup_refuses_to_overwrite_and_names_what_is_missing) {
+  temp_dir dir;
+  const auto db = (dir.path() / "c.db").string();
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db,
+                     write_file(dir.path() / "in.ndjson", R"({"received_at":"2026-11-20T10:00:00Z","event":)" +
+                                                              example_event(test_uuid(1)) + "}\n")
+                         .string()})
+                    .exit_code == 0);
+  auto existing = write_file(dir.path() / "exists.db", "precious");
+  auto r = run({COLLECTOR_BIN, "backup", "--db", db, existing.string()});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find(existing.string() + " already exists; a backup never overwrites") != std::string::npos, r.err);
+  BOOST_TEST(read_text(existing) == "precious");
+
+  r = run({COLLECTOR_BIN, "backup", "--db", db, (dir.path() / "no" / "such" / "dir.db").string()});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("backup failed: cannot create") != std::string::npos, r.err);
+
+  r = run({COLLECTOR_BIN, "backup", "--db", db});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("backup needs DEST") != std::string::npos, r.err);
+
+  r = run({COLLECTOR_BIN, "backup", "--db", (dir.path() / "missing.db").string(), (dir.path() / "b.db").string()});
+  BOOST_TEST(r.exit_code == 2);
+  BOOST_TEST(r.err.find("no such database") != std::string::npos, r.err);
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "b.db"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

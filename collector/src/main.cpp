@@ -2,6 +2,7 @@
 // schemas/log_event.schema.json, stores them in SQLite, keeps raw events only
 // as long as allowed, erases on request, and serves aggregates.
 
+#include "backup.hpp"
 #include "event_store.hpp"
 #include "maintenance_runner.hpp"
 #include "retention.hpp"
@@ -40,6 +41,7 @@ constexpr const char* k_usage = R"(USAGE
   telemetry-collector export --db PATH
   telemetry-collector import --db PATH FILE
   telemetry-collector cleanup --db PATH [--retention-days N]
+  telemetry-collector backup --db PATH DEST
 
 serve options:
   --listen ADDR:PORT        where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
@@ -60,6 +62,9 @@ export    writes every raw event as NDJSON to stdout:
 import    reads that NDJSON from FILE ("-": stdin); every line is validated and
           nothing is imported unless all are good
 cleanup   one aggregation and retention pass now
+backup    a consistent copy of the database in DEST (a new file, mode 0600),
+          taken while the collector runs; restore: stop the collector and put
+          DEST in place of the database
 
 The address actually bound is logged as "listening on ADDR:PORT".
 )";
@@ -334,6 +339,28 @@ int cleanup_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+int backup_command(const std::vector<std::string>& args) {
+  po::options_description opts("backup options");
+  opts.add_options()("db", po::value<std::string>()->required(), "")("dest", po::value<std::string>(), "");
+  po::positional_options_description pos;
+  pos.add("dest", 1);
+  const auto vm = parse(opts, args, &pos);
+  if (!vm.count("dest")) throw usage_error("backup needs DEST, the new file to write the copy to");
+  const std::string path = vm["db"].as<std::string>();
+  require_database(path);
+  const std::string dest = vm["dest"].as<std::string>();
+  try {
+    const auto report = backup_database(path, dest);
+    log_line("backup: " + dest + ": " + std::to_string(report.raw_events) + " raw event(s), " +
+             std::to_string(report.summary_days) + " day(s) of aggregates, " + std::to_string(report.bytes) +
+             " bytes");
+  } catch (const std::runtime_error& e) {
+    log_line(std::string("backup failed: ") + e.what());
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -350,6 +377,7 @@ int main(int argc, char** argv) {
     if (command == "export") return export_command(args);
     if (command == "import") return import_command(args);
     if (command == "cleanup") return cleanup_command(args);
+    if (command == "backup") return backup_command(args);
     std::cerr << "telemetry-collector: unknown command \"" << command << "\"\n" << k_usage;
     return 2;
   } catch (const po::error& e) {
