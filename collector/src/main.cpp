@@ -199,10 +199,11 @@ int serve(const std::vector<std::string>& args) {
   ctx.log = &log_line;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
 
+  // Before any job can be queued: the maintenance runner queues its first at once.
+  gather_completions(store);
   maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_line);
 
   io_pool pool(threads);
-  gather_completions(store);
   auto l = std::make_shared<listener>(pool, ep, ctx);
   l->run();
   const auto bound = l->local_endpoint();
