@@ -1,5 +1,6 @@
 #include "event_store.hpp"
 
+#include "schema_validator.hpp"
 #include "sqlite_statement.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -101,6 +102,7 @@ event_store::event_store(std::string path, options opts) : path_(std::move(path)
     writer_->exec("PRAGMA wal_autocheckpoint=0");  // the checkpointer thread does it
     writer_->exec(("PRAGMA journal_size_limit=" + std::to_string(k_wal_keep_bytes)).c_str());
     writer_->exec(k_schema);
+    encoder_ = event_encoder::for_fields(writer_->get(), schema_fields(log_event_schema_text()));
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot prepare database " + path_ + ": " + e.what());
   }

@@ -30,6 +30,8 @@
 // Thread safety: every public member may be called from any thread.
 // Completions run on the writer thread: keep them short (post elsewhere).
 
+#include "event_codec.hpp"
+
 #include <boost/json/value.hpp>
 
 #include <atomic>
@@ -72,7 +74,7 @@ clock_ms now_ms();
 struct stored_event {
   clock_ms received_at = 0;
   std::string uuid;        // the event's own "uuid"
-  std::string event_json;  // the validated event, serialized
+  std::string event_json;  // the validated event as stored: event_store::encoder(), or a JSON object
 };
 
 struct day_aggregate {
@@ -124,6 +126,10 @@ class event_store {
 
   const std::string& path() const { return path_; }
 
+  // Encodes validated events in this database's layout for the current
+  // schema (event_codec.hpp). Thread-safe (const).
+  const event_encoder& encoder() const { return encoder_; }
+
   // Queues a job. After close() has begun, `done(false)` is called at once.
   void submit(write_fn fn, done_fn done);
 
@@ -173,7 +179,8 @@ class event_store {
   std::string path_;
   options opts_;
   std::unique_ptr<sqlite_connection> writer_;
-  std::unique_ptr<event_inserter> inserter_;  // on writer_, used by the writer thread only
+  std::unique_ptr<event_inserter> inserter_;
+  event_encoder encoder_;  // on writer_, used by the writer thread only
   completion_hooks hooks_;
   std::mutex mutex_;
   std::condition_variable wake_;

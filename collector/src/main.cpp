@@ -16,6 +16,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/program_options.hpp>
 
 #include <sys/resource.h>
@@ -309,6 +310,8 @@ int import_command(const std::vector<std::string>& args) {
     return 1;
   }
   event_store store(vm["db"].as<std::string>());
+  // Stored in the database's layout, as ingest stores them (validated above).
+  for (auto& e : events) e.event_json = store.encoder().encode(boost::json::parse(e.event_json).as_object());
   const bool ok = store.run_sync([&](sqlite3* db) {
     event_inserter inserter(db);
     for (const auto& e : events) inserter.insert(e);  // one transaction: all or nothing

@@ -42,13 +42,17 @@ std::optional<computed_day> compute_day(sqlite3* db, std::int64_t day, day_state
   statement st(db, "SELECT uuid, event, max(id) FROM events WHERE day = ? AND id <= ? GROUP BY uuid");
   st.bind(1, day);
   st.bind(2, state.max_id);
+  const auto decoder = event_decoder::load(db);
   while (st.step()) {
     if (out.active_nodes % 4096 == 0 && cancelled(cancel)) return std::nullopt;
     ++out.active_nodes;
-    boost::system::error_code ec;
-    auto doc = boost::json::parse(st.text(1), ec);
-    if (ec || !doc.is_object()) continue;  // cannot happen: only validated events are stored
-    for (const auto& kv : doc.get_object()) {
+    boost::json::object event;
+    try {
+      event = decoder.decode(st.text(1));
+    } catch (const std::runtime_error&) {
+      continue;  // cannot happen: only validated events are stored
+    }
+    for (const auto& kv : event) {
       if (kv.key() == "uuid") continue;
       ++out.counts[{std::string(kv.key()), aggregate_value_text(kv.value())}];
     }

@@ -202,7 +202,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     stored_event e;
     e.received_at = now_ms();
     e.uuid = std::string(event.at("uuid").as_string());
-    e.event_json = boost::json::serialize(event);
+    e.event_json = ctx_.store->encoder().encode(event.as_object());
     ctx_.store->insert(std::move(e), on_own_thread([](session& s, bool ok) {
       if (!ok) {
         s.ctx_.metrics->rejected("storage_failure");

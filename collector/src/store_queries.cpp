@@ -59,13 +59,14 @@ std::int64_t export_events(sqlite_connection& conn, std::int64_t after_id, int l
   statement st(conn.get(), "SELECT id, received_at, event FROM events WHERE id > ? ORDER BY id LIMIT ?");
   st.bind(1, after_id);
   st.bind(2, limit);
+  const auto decoder = event_decoder::load(conn.get());
   std::int64_t last = after_id;
   while (st.step()) {
     last = st.int64(0);
     boost::json::object line;
     line["received_at"] = ipfs_common::rfc3339_utc(std::chrono::system_clock::time_point{
         std::chrono::milliseconds{st.int64(1)}});
-    line["event"] = boost::json::parse(st.text(2));
+    line["event"] = decoder.decode(st.text(2));
     emit(boost::json::serialize(line) + "\n");
   }
   return last;

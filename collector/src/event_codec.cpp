@@ -1,0 +1,116 @@
+#include "event_codec.hpp"
+
+#include "sqlite_statement.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <stdexcept>
+
+namespace telemetry_collector {
+
+namespace {
+
+constexpr std::string_view k_layout_prefix = "event_layout:";
+
+std::string fields_text(const std::vector<std::string>& fields) {
+  boost::json::array a;
+  for (const auto& f : fields) a.emplace_back(f);
+  return boost::json::serialize(a);
+}
+
+std::map<std::int64_t, std::vector<std::string>> read_layouts(sqlite3* db) {
+  std::map<std::int64_t, std::vector<std::string>> out;
+  statement st(db, "SELECT key, value FROM meta WHERE key >= 'event_layout:' AND key < 'event_layout;'");
+  while (st.step()) {
+    const auto key = st.text(0);
+    std::int64_t id = 0;
+    try {
+      id = std::stoll(std::string(key.substr(k_layout_prefix.size())));
+    } catch (const std::exception&) {
+      throw std::runtime_error("meta: bad layout key " + std::string(key));
+    }
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(st.text(1), ec);
+    if (ec || !v.is_array()) throw std::runtime_error("meta: layout " + std::to_string(id) + " is not a JSON array");
+    std::vector<std::string> fields;
+    for (const auto& f : v.get_array()) {
+      if (!f.is_string()) throw std::runtime_error("meta: layout " + std::to_string(id) + " has a non-string field");
+      fields.emplace_back(f.get_string());
+    }
+    out.emplace(id, std::move(fields));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> schema_fields(std::string_view schema_text) {
+  const auto schema = boost::json::parse(schema_text);
+  std::vector<std::string> out;
+  if (const auto* props = schema.as_object().if_contains("properties"))
+    for (const auto& kv : props->as_object()) out.emplace_back(kv.key());
+  return out;
+}
+
+event_encoder event_encoder::for_fields(sqlite3* db, std::vector<std::string> fields) {
+  event_encoder e;
+  e.fields_ = std::move(fields);
+  std::int64_t last = 0;
+  for (const auto& [id, known] : read_layouts(db)) {
+    if (known == e.fields_) {
+      e.layout_ = id;
+      return e;
+    }
+    last = id;
+  }
+  e.layout_ = last + 1;
+  statement add(db, "INSERT INTO meta(key, value) VALUES(?, ?)");
+  add.bind(1, std::string(k_layout_prefix) + std::to_string(e.layout_));
+  add.bind(2, fields_text(e.fields_));
+  add.step_done();
+  return e;
+}
+
+std::string event_encoder::encode(const boost::json::object& event) const {
+  std::size_t known = 0;
+  for (const auto& f : fields_) known += event.contains(f) ? 1 : 0;
+  if (layout_ == 0 || known != event.size()) return boost::json::serialize(event);
+  std::string out = "[" + std::to_string(layout_);
+  out.reserve(256);
+  for (const auto& f : fields_) {
+    out += ',';
+    if (const auto* v = event.if_contains(f))
+      out += boost::json::serialize(*v);
+    else
+      out += "null";
+  }
+  out += ']';
+  return out;
+}
+
+event_decoder event_decoder::load(sqlite3* db) {
+  event_decoder d;
+  d.layouts_ = read_layouts(db);
+  return d;
+}
+
+boost::json::object event_decoder::decode(std::string_view stored) const {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(stored, ec);
+  if (ec) throw std::runtime_error("stored event is not JSON: " + ec.message());
+  if (auto* obj = v.if_object()) return std::move(*obj);
+  const auto* a = v.if_array();
+  if (!a || a->empty() || !a->front().is_int64())
+    throw std::runtime_error("stored event is neither an object nor a layout array");
+  const auto it = layouts_.find(a->front().get_int64());
+  if (it == layouts_.end() || it->second.size() + 1 != a->size())
+    throw std::runtime_error("stored event has unknown layout " + std::to_string(a->front().get_int64()));
+  boost::json::object out;
+  out.reserve(it->second.size());
+  for (std::size_t i = 0; i < it->second.size(); ++i)
+    if (!(*a)[i + 1].is_null()) out[it->second[i]] = (*a)[i + 1];
+  return out;
+}
+
+}  // namespace telemetry_collector
