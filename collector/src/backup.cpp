@@ -42,7 +42,6 @@ struct temp_file {
 
 backup_report backup_database(const std::string& db_path, const std::string& dest) {
   struct stat st {};
-  if (::stat(db_path.c_str(), &st) != 0) throw std::runtime_error("--db " + db_path + ": no such database");
   if (::lstat(dest.c_str(), &st) == 0) throw std::runtime_error(dest + " already exists; a backup never overwrites");
 
   temp_file tmp{dest + ".partial-" + std::to_string(::getpid())};

@@ -73,20 +73,22 @@ event_encoder event_encoder::for_fields(sqlite3* db, std::vector<std::string> fi
 }
 
 std::string event_encoder::encode(const boost::json::object& event) const {
-  std::size_t known = 0;
-  for (const auto& f : fields_) known += event.contains(f) ? 1 : 0;
-  if (layout_ == 0 || known != event.size()) return boost::json::serialize(event);
+  if (layout_ == 0) return boost::json::serialize(event);
   std::string out = "[" + std::to_string(layout_);
   out.reserve(256);
+  std::size_t found = 0;
   for (const auto& f : fields_) {
     out += ',';
-    if (const auto* v = event.if_contains(f))
+    if (const auto* v = event.if_contains(f)) {
       out += boost::json::serialize(*v);
-    else
+      ++found;
+    } else {
       out += "null";
+    }
   }
   out += ']';
-  return out;
+  // Keys are unique: every member was in the layout exactly when all were found.
+  return found == event.size() ? out : boost::json::serialize(event);
 }
 
 event_decoder event_decoder::load(sqlite3* db) {

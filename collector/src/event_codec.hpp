@@ -5,11 +5,11 @@
 // list of field names (the schema's properties in schema order) kept in the
 // database's meta table as `event_layout:L`, and vi is the value of the i-th
 // field, or null when the event does not have that field (null is never a
-// valid value). For Kubo's example that is 227 bytes instead of 849 for the
-// object, so fewer pages per commit and a database about a quarter the size.
+// valid value). For Kubo's example that is 229 bytes instead of 849 for the
+// object: fewer pages per commit and a database about a third the size.
 // A schema with other fields gets a new layout; rows keep the layout they
-// were written with. Rows written as a JSON object (by `import`, and by
-// builds before layouts) are read as they are.
+// were written with. Rows written as a JSON object (by builds before
+// layouts) are read as they are.
 
 #include <boost/json/object.hpp>
 

@@ -179,8 +179,8 @@ class event_store {
   std::string path_;
   options opts_;
   std::unique_ptr<sqlite_connection> writer_;
-  std::unique_ptr<event_inserter> inserter_;
-  event_encoder encoder_;  // on writer_, used by the writer thread only
+  std::unique_ptr<event_inserter> inserter_;  // on writer_, used by the writer thread only
+  event_encoder encoder_;                     // set in the constructor, read-only after
   completion_hooks hooks_;
   std::mutex mutex_;
   std::condition_variable wake_;
