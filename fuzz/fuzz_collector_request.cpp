@@ -1,12 +1,19 @@
 // Fuzzes the collector's request path: raw bytes through Beast's request
 // parser (with the collector's limits) into handle_request and validation.
 // Also differential: whenever the bytes (or the request's body) parse as JSON,
-// the compiled payload checker must give valijson's verdict (compiled_schema.hpp).
+// the compiled payload checker must give valijson's verdict (compiled_schema.hpp),
+// and reading without a DOM (read_flat) must accept exactly what it accepts,
+// with the same values and the same stored text.
+#include "event_codec.hpp"
+#include "event_store.hpp"
 #include "request_handler.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <sqlite3.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -50,19 +57,49 @@ bool has_nul(const boost::json::value& v) {
   return false;
 }
 
+const event_encoder& encoder() {
+  static const event_encoder enc = [] {
+    static sqlite_connection db(":memory:", false);
+    db.exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    return event_encoder::for_fields(db.get(), schema_fields(log_event_schema_text()));
+  }();
+  return enc;
+}
+
 void check_verdicts_agree(const schema_validator& validator, std::string_view text) {
   boost::json::parse_options po;
   po.max_depth = k_max_json_depth;
   boost::system::error_code ec;
   const auto doc = boost::json::parse(text, ec, {}, po);
-  if (ec) return;
+  flat_event flat;
+  const bool flat_ok = validator.compiled()->read_flat(text, flat);
+  if (ec) {
+    if (flat_ok) __builtin_trap();  // read what the parser refuses
+    return;
+  }
   const bool mine = validator.compiled()->accepts(doc);
+  if (flat_ok) {
+    if (!mine || boost::json::value(to_object(flat)) != doc) __builtin_trap();
+    if (encoder().encode(flat) != encoder().encode(doc.as_object())) __builtin_trap();
+  } else if (mine && validator.compiled()->read_flat(boost::json::serialize(doc), flat) == false) {
+    __builtin_trap();  // refused a conforming event (only a repeated key may send one to the parser)
+  }
   if (mine != validator.compiled()->check(doc).ok) __builtin_trap();
   if (has_nul(doc)) {
     if (mine) __builtin_trap();  // stricter than valijson on purpose
   } else if (mine != validator.valijson_accepts(doc)) {
     __builtin_trap();
   }
+}
+
+// handle_request with and without a flat_event: the same action.
+void check_both_ways(const http::request<http::string_body>& req, const handler_options& opts) {
+  const auto with_dom = handle_request(req, opts);
+  check(with_dom);
+  flat_event flat;
+  const auto r = handle_request(req, opts, {}, &flat);
+  if (r.what != with_dom.what || r.response.result_int() != with_dom.response.result_int()) __builtin_trap();
+  if (r.flat && (r.what != action::store_event || !r.event.is_null())) __builtin_trap();
 }
 
 handler_options options(const schema_validator& validator) {
@@ -89,12 +126,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.body().assign(reinterpret_cast<const char*>(data), size);
     req.prepare_payload();
     check_verdicts_agree(validator, req.body());
-    check(handle_request(req, options(validator)));
+    check_both_ways(req, options(validator));
     req.method(http::verb::delete_);
     check(handle_request(req, options(validator)));
     return 0;
   }
   check_verdicts_agree(validator, parser.get().body());
-  check(handle_request(parser.get(), options(validator)));
+  check_both_ways(parser.get(), options(validator));
   return 0;
 }

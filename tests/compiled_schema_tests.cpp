@@ -2,6 +2,7 @@
 // verdict on the example event and on hundreds of one-field mutations of it,
 // patterns against std::regex, and refusal of schemas outside its subset.
 #include "compiled_schema.hpp"
+#include "event_codec.hpp"
 #include "kubo_example.hpp"
 #include "payload_validator.hpp"
 #include "schema_validator.hpp"
@@ -138,6 +139,79 @@ BOOST_AUTO_TEST_CASE(every_one_field_mutation_gets_valijsons_verdict) {
   // The probes hit both sides for real.
   BOOST_TEST(accepted > 100u);
   BOOST_TEST(refused > 1000u);
+}
+
+// read_flat (no DOM) against parsing and accepts(): the same verdict on every
+// mutation, in schema order and reversed, and the same values when accepted.
+BOOST_AUTO_TEST_CASE(reading_without_a_dom_gives_the_parsers_verdict_and_values) {
+  const auto* fast = payload_validator().compiled();
+  BOOST_REQUIRE(fast);
+  flat_event flat;
+  std::size_t accepted = 0, refused = 0;
+  for (const auto& [field, o] : mutations()) {
+    json::object reversed;
+    for (auto it = o.end(); it != o.begin();) {
+      --it;
+      reversed[it->key()] = it->value();
+    }
+    for (const json::object* order : {&o, static_cast<const json::object*>(&reversed)}) {
+      const std::string text = json::serialize(*order);
+      const bool parsed_verdict = fast->accepts(json::parse(text));
+      const bool flat_verdict = fast->read_flat(text, flat);
+      BOOST_TEST(flat_verdict == parsed_verdict, "read_flat " << flat_verdict << ", parse " << parsed_verdict
+                                                              << " for " << text);
+      if (flat_verdict) BOOST_TEST(json::value(to_object(flat)) == json::parse(text), text);
+      (flat_verdict ? accepted : refused) += 1;
+    }
+  }
+  BOOST_TEST(accepted > 200u);
+  BOOST_TEST(refused > 2000u);
+}
+
+BOOST_AUTO_TEST_CASE(text_read_without_a_dom_as_the_parser_reads_it) {
+  const auto* fast = payload_validator().compiled();
+  const std::string ex = json::serialize(example());
+  const std::string body = ex.substr(1, ex.size() - 2);  // the members, without braces
+  flat_event flat;
+  struct probe {
+    std::string text;
+    bool flat;  // what read_flat says
+  };
+  const std::vector<probe> probes = {
+      {ex, true},
+      {" \n\t" + ex + "\r\n ", true},                     // whitespace around, as the parser allows
+      {"{\"\\u0075uid\"" + ex.substr(ex.find(':')), true},  // an escaped key is the same key
+      {ex + "x", false},                                       // trailing data
+      {ex + ex, false},
+      {ex.substr(0, ex.size() - 1), false},                    // incomplete
+      {"[" + ex + "]", false},
+      {"", false},
+      {"null", false},
+      {"\"uuid\"", false},
+      {"{" + body + ",\"uuid\":\"f81d4fae-7dec-11d0-a765-00a0c91e6bf6\"}", false},  // a key twice: for the parser
+      {"{" + body + ",\"nested\":{\"a\":1}}", false},
+      {"{" + body + ",\"list\":[1]}", false},
+      {"{\"uuid\":{}," + body.substr(body.find(',') + 1) + "}", false},
+      {"{" + body + "} // comment", false},
+      {"{" + body + ",}", false},
+  };
+  for (const auto& p : probes) {
+    BOOST_TEST(fast->read_flat(p.text, flat) == p.flat, p.text);
+    boost::system::error_code ec;
+    const auto doc = json::parse(p.text, ec);
+    // Whatever read_flat accepts, the parser parses and accepts.
+    if (p.flat) BOOST_TEST((!ec && fast->accepts(doc)), p.text);
+  }
+  // A key given twice is the parser's to judge: it keeps the last value, which conforms here.
+  BOOST_TEST(fast->accepts(json::parse(probes[10].text)));
+  // Escapes in values come out decoded.
+  auto o = example();
+  o["agent_version"] = "kubo/0.43.0/";
+  std::string text = json::serialize(o);
+  const auto at = text.find("kubo/0.43.0/");
+  text.replace(at, 4, "\\u006bubo");
+  BOOST_TEST_REQUIRE(fast->read_flat(text, flat), text);
+  BOOST_TEST(json::value(to_object(flat)) == json::value(o));
 }
 
 BOOST_AUTO_TEST_CASE(a_nul_inside_a_string_is_refused_and_named) {

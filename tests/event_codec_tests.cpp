@@ -1,6 +1,7 @@
 #include "event_codec.hpp"
 #include "event_store.hpp"
 #include "kubo_example.hpp"
+#include "payload_validator.hpp"
 #include "schema_validator.hpp"
 #include "sqlite_statement.hpp"
 #include "support/test_support.hpp"
@@ -9,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 using namespace telemetry_collector;
@@ -51,6 +53,44 @@ BOOST_FIXTURE_TEST_CASE(round_trip_in_a_quarter_of_the_space, fixture) {
   BOOST_TEST(stored.front() == '[');
   BOOST_TEST(stored.size() * 3 < json::serialize(event).size(), stored.size());
   BOOST_TEST(event_decoder::load(db.get()).decode(stored) == event);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_event_read_without_a_dom_is_stored_as_its_object_is, fixture) {
+  const auto enc = event_encoder::for_fields(db.get(), schema_fields(log_event_schema_text()));
+  const auto* fast = payload_validator().compiled();
+  BOOST_REQUIRE(fast);
+  flat_event flat;
+  auto event = example();
+  BOOST_REQUIRE(fast->read_flat(json::serialize(event), flat));
+  BOOST_TEST(enc.encode(flat) == enc.encode(event));
+  // Without one of its optional fields: null in the same place.
+  const auto schema = json::parse(log_event_schema_text());
+  const auto& required = schema.at("required").as_array();
+  for (const auto& kv : schema.at("properties").as_object()) {
+    if (std::find(required.begin(), required.end(), json::value(kv.key())) != required.end()) continue;
+    auto fewer = event;
+    fewer.erase(kv.key());
+    BOOST_REQUIRE(fast->read_flat(json::serialize(fewer), flat));
+    BOOST_TEST(enc.encode(flat) == enc.encode(fewer), kv.key());
+  }
+  // A layout that is not the schema's order: written through the object, still equal.
+  fixture other;
+  const auto shuffled = event_encoder::for_fields(other.db.get(), {"platform_os", "uuid"});
+  BOOST_REQUIRE(fast->read_flat(json::serialize(event), flat));
+  BOOST_TEST(shuffled.encode(flat) == shuffled.encode(to_object(flat)));
+}
+
+BOOST_AUTO_TEST_CASE(strings_are_escaped_as_boost_json_does) {
+  std::vector<std::string> samples = {"", "plain", "quote\" and \\ back", "tab\tnl\ncr\rff\fbs\b", "\x7f del",
+                                      "é 日本語 \xf0\x9f\x99\x82", std::string("nul\0in", 6), "/slash/"};
+  std::string all_ascii;
+  for (int c = 0; c < 0x80; ++c) all_ascii += static_cast<char>(c);
+  samples.push_back(all_ascii);
+  for (const auto& s : samples) {
+    std::string mine;
+    append_json_string(mine, s);
+    BOOST_TEST(mine == json::serialize(json::string_view(s)), s);
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(an_absent_field_is_null_and_stays_absent, fixture) {

@@ -1,5 +1,7 @@
 #include "compiled_schema.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
+
 #include <algorithm>
 #include <set>
 
@@ -185,6 +187,7 @@ std::optional<compiled_schema> compiled_schema::compile(const json::value& schem
       return std::nullopt;
     if (p.type != kind::integer && (p.minimum || p.maximum || !p.int_enum.empty())) return std::nullopt;
     if (p.type == kind::boolean && p.has_enum) return std::nullopt;
+    out.names_.push_back(p.name);
     out.properties_.push_back(std::move(p));
   }
 
@@ -210,13 +213,28 @@ const compiled_schema::property* compiled_schema::find(std::string_view name) co
   return nullptr;
 }
 
-const char* compiled_schema::check_value(const property& p, const json::value& v) const {
+compiled_schema::scalar compiled_schema::scalar_of(const json::value& v) {
+  scalar out;
+  if (v.is_bool()) {
+    out.t = scalar::type::boolean;
+    out.boolean = v.get_bool();
+  } else if (v.is_int64()) {
+    out.t = scalar::type::integer;
+    out.integer = v.get_int64();
+  } else if (v.is_string()) {
+    out.t = scalar::type::string;
+    out.string = v.get_string();
+  }
+  return out;
+}
+
+const char* compiled_schema::check_value(const property& p, const scalar& v) const {
   switch (p.type) {
     case kind::boolean:
-      return v.is_bool() ? nullptr : "expected a boolean";
+      return v.t == scalar::type::boolean ? nullptr : "expected a boolean";
     case kind::integer: {
-      if (!v.is_int64()) return "expected an integer";
-      const std::int64_t n = v.get_int64();
+      if (v.t != scalar::type::integer) return "expected an integer";
+      const std::int64_t n = v.integer;
       if (p.has_enum && std::find(p.int_enum.begin(), p.int_enum.end(), n) == p.int_enum.end())
         return "not one of the allowed values";
       if (p.minimum && static_cast<double>(n) < *p.minimum) return "below the minimum";
@@ -224,8 +242,8 @@ const char* compiled_schema::check_value(const property& p, const json::value& v
       return nullptr;
     }
     case kind::string: {
-      if (!v.is_string()) return "expected a string";
-      const std::string_view s = v.get_string();
+      if (v.t != scalar::type::string) return "expected a string";
+      const std::string_view s = v.string;
       if (s.find('\0') != std::string_view::npos) return "contains a NUL character";
       if (p.has_enum && std::find(p.string_enum.begin(), p.string_enum.end(), s) == p.string_enum.end())
         return "not one of the allowed values";
@@ -250,7 +268,7 @@ compiled_schema::failure compiled_schema::first_failure(const json::value& doc) 
     const property* p = index < properties_.size() && properties_[index].name == key ? &properties_[index] : find(key);
     ++index;
     if (!p) return {key, "not an allowed member"};
-    if (const char* why = check_value(*p, v)) return {key, why};
+    if (const char* why = check_value(*p, scalar_of(v))) return {key, why};
     required_seen += p->required;
   }
   if (required_seen != required_count_)  // object keys are unique, so counting is enough
@@ -265,6 +283,130 @@ schema_verdict compiled_schema::check(const json::value& doc) const {
   const auto f = first_failure(doc);
   if (!f.reason) return {};
   return {false, std::string(f.field), f.reason};
+}
+
+}  // namespace telemetry_collector
+
+namespace telemetry_collector {
+
+std::size_t compiled_schema::index_of(std::string_view name, std::size_t guess) const {
+  if (guess < properties_.size() && properties_[guess].name == name) return guess;
+  for (std::size_t i = 0; i < properties_.size(); ++i)
+    if (properties_[i].name == name) return i;
+  return properties_.size();
+}
+
+// Boost.JSON's parser calls these as it reads (SAX). Any return of false ends
+// the read: the text does not conform, or it needs the full parse to say.
+struct compiled_schema::flat_reader {
+  static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+  static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+  flat_reader(const compiled_schema& s, flat_event& o) : schema(s), out(o) {}
+
+  const compiled_schema& schema;
+  flat_event& out;
+  int depth = 0;
+  std::size_t members = 0;        // seen so far
+  std::size_t current = 0;        // the property of the member being read
+  std::size_t required_seen = 0;
+  std::string key;                // a key that arrives in parts
+  std::size_t string_start = static_cast<std::size_t>(-1);  // a string that arrives in parts
+
+  static bool stop(boost::system::error_code& ec) {
+    ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    return false;
+  }
+  bool store(const scalar& v, flat_event::value stored, boost::system::error_code& ec) {
+    if (depth != 1) return stop(ec);  // a value at the top level: not an object
+    const property& p = schema.properties_[current];
+    if (schema.check_value(p, v)) return stop(ec);
+    out.values_[current] = stored;
+    required_seen += p.required;
+    return true;
+  }
+
+  // A boolean or an integer.
+  bool store_plain(scalar::type t, bool b, std::int64_t i, boost::system::error_code& ec) {
+    scalar v;
+    v.t = t;
+    v.boolean = b;
+    v.integer = i;
+    flat_event::value stored;
+    stored.t = t == scalar::type::boolean ? flat_event::type::boolean : flat_event::type::integer;
+    stored.boolean = b;
+    stored.integer = i;
+    return store(v, stored, ec);
+  }
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code& ec) { return stop(ec); }  // no property is an array
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code& ec) { return depth++ == 0 ? true : stop(ec); }
+  bool on_object_end(std::size_t, boost::system::error_code& ec) {
+    --depth;
+    return required_seen == schema.required_count_ ? true : stop(ec);
+  }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    key.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    std::string_view name(s.data(), s.size());
+    if (!key.empty()) {
+      key.append(s.data(), s.size());
+      name = key;
+    }
+    current = schema.index_of(name, members++);
+    key.clear();
+    if (current == schema.properties_.size()) return stop(ec);               // not an allowed member
+    if (out.values_[current].t != flat_event::type::absent) return stop(ec);  // given twice: the DOM decides
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    if (string_start == static_cast<std::size_t>(-1)) string_start = out.text_.size();
+    out.text_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    const std::size_t start = string_start == static_cast<std::size_t>(-1) ? out.text_.size() : string_start;
+    string_start = static_cast<std::size_t>(-1);
+    out.text_.append(s.data(), s.size());
+    scalar v;
+    v.t = scalar::type::string;
+    v.string = std::string_view(out.text_).substr(start);
+    flat_event::value stored;
+    stored.t = flat_event::type::string;
+    stored.offset = static_cast<std::uint32_t>(start);
+    stored.size = static_cast<std::uint32_t>(out.text_.size() - start);
+    return store(v, stored, ec);
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t i, json::string_view, boost::system::error_code& ec) {
+    return store_plain(scalar::type::integer, false, i, ec);
+  }
+  // Not an int64, not null: no property accepts these (scalar type `other`).
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code& ec) { return stop(ec); }
+  bool on_double(double, json::string_view, boost::system::error_code& ec) { return stop(ec); }
+  bool on_null(boost::system::error_code& ec) { return stop(ec); }
+  bool on_bool(bool b, boost::system::error_code& ec) { return store_plain(scalar::type::boolean, b, 0, ec); }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+};
+
+bool compiled_schema::read_flat(std::string_view text, flat_event& out) const {
+  out.values_.assign(properties_.size(), flat_event::value{});
+  out.text_.clear();
+  out.names_ = &names_;
+  json::parse_options po;
+  po.max_depth = 2;  // deeper never conforms
+  json::basic_parser<flat_reader> parser(po, *this, out);
+  boost::system::error_code ec;
+  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  return !ec && parser.done() && used == text.size();
 }
 
 }  // namespace telemetry_collector

@@ -36,6 +36,30 @@
 
 namespace telemetry_collector {
 
+// An event read straight from its JSON text by compiled_schema::read_flat:
+// the value of each schema property, in schema order, without a DOM.
+class flat_event {
+ public:
+  enum class type : std::uint8_t { absent, boolean, integer, string };
+  struct value {
+    type t = type::absent;
+    bool boolean = false;
+    std::int64_t integer = 0;
+    std::uint32_t offset = 0, size = 0;  // a string's place in the text
+  };
+  std::size_t size() const { return values_.size(); }
+  const value& at(std::size_t i) const { return values_[i]; }
+  std::string_view string_at(std::size_t i) const { return {text_.data() + values_[i].offset, values_[i].size}; }
+  // The property names, in the order of the values (the schema's order).
+  const std::vector<std::string>& names() const { return *names_; }
+
+ private:
+  friend class compiled_schema;
+  std::vector<value> values_;
+  std::string text_;  // the strings' decoded text, one after the other
+  const std::vector<std::string>* names_ = nullptr;
+};
+
 struct schema_verdict {
   bool ok = true;
   std::string field;   // the offending member; empty when the document as a whole is wrong
@@ -51,6 +75,14 @@ class compiled_schema {
   bool accepts(const boost::json::value& doc) const;
   // The same judgement, saying which member fails and why.
   schema_verdict check(const boost::json::value& doc) const;
+
+  // Reads `text` as one JSON object and judges it on the way, without a DOM:
+  // true when it conforms (exactly when parsing it and accepts() would say
+  // so), with its values in `out`. False when it does not, or when the text
+  // needs what only a full parse decides (a key given twice): the caller then
+  // parses it and asks check() or valijson why. Thread-safe.
+  bool read_flat(std::string_view text, flat_event& out) const;
+  const std::vector<std::string>& names() const { return names_; }
 
  private:
   struct atom {
@@ -79,11 +111,23 @@ class compiled_schema {
 
   static std::optional<std::vector<atom>> compile_pattern(std::string_view p);
   static bool matches(const std::vector<atom>& pattern, std::string_view s);
+  // One member's value as the checks see it: `other` for null, numbers that
+  // are not an int64, arrays and objects.
+  struct scalar {
+    enum class type { boolean, integer, string, other } t = type::other;
+    bool boolean = false;
+    std::int64_t integer = 0;
+    std::string_view string;
+  };
+  static scalar scalar_of(const boost::json::value& v);
   // nullptr when fine, else the reason.
-  const char* check_value(const property& p, const boost::json::value& v) const;
+  const char* check_value(const property& p, const scalar& v) const;
   const property* find(std::string_view name) const;
+  std::size_t index_of(std::string_view name, std::size_t guess) const;  // properties_.size(): none
+  struct flat_reader;
 
   std::vector<property> properties_;  // in schema order
+  std::vector<std::string> names_;    // their names
   std::size_t required_count_ = 0;
 };
 

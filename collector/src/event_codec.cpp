@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
 #include <stdexcept>
 
 namespace telemetry_collector {
@@ -89,6 +90,73 @@ std::string event_encoder::encode(const boost::json::object& event) const {
   out += ']';
   // Keys are unique: every member was in the layout exactly when all were found.
   return found == event.size() ? out : boost::json::serialize(event);
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t plain = 0;  // start of the run of characters copied as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + plain, i - plain);
+    plain = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xF];
+    }
+  }
+  out.append(s.data() + plain, s.size() - plain);
+  out += '"';
+}
+
+boost::json::object to_object(const flat_event& event) {
+  boost::json::object out;
+  out.reserve(event.size());
+  for (std::size_t i = 0; i < event.size(); ++i) {
+    const auto& v = event.at(i);
+    switch (v.t) {
+      case flat_event::type::absent: break;
+      case flat_event::type::boolean: out[event.names()[i]] = v.boolean; break;
+      case flat_event::type::integer: out[event.names()[i]] = v.integer; break;
+      case flat_event::type::string: out[event.names()[i]] = event.string_at(i); break;
+    }
+  }
+  return out;
+}
+
+std::string event_encoder::encode(const flat_event& event) const {
+  if (layout_ == 0 || event.names() != fields_) return encode(to_object(event));
+  std::string out;
+  out.reserve(256);
+  out += '[';
+  out += std::to_string(layout_);
+  char digits[24];
+  for (std::size_t i = 0; i < event.size(); ++i) {
+    out += ',';
+    const auto& v = event.at(i);
+    switch (v.t) {
+      case flat_event::type::absent: out += "null"; break;
+      case flat_event::type::boolean: out += v.boolean ? "true" : "false"; break;
+      case flat_event::type::integer: {
+        const auto r = std::to_chars(digits, digits + sizeof digits, v.integer);
+        out.append(digits, r.ptr);
+        break;
+      }
+      case flat_event::type::string: append_json_string(out, event.string_at(i)); break;
+    }
+  }
+  out += ']';
+  return out;
 }
 
 event_decoder event_decoder::load(sqlite3* db) {

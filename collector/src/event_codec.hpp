@@ -11,6 +11,8 @@
 // were written with. Rows written as a JSON object (by builds before
 // layouts) are read as they are.
 
+#include "compiled_schema.hpp"
+
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -36,12 +38,21 @@ class event_encoder {
   // The stored text of a validated event. An event with a field outside the
   // layout (which the schema does not let through) is stored as an object.
   std::string encode(const boost::json::object& event) const;
+  // The same text for an event read by compiled_schema::read_flat, written
+  // from its values directly when their order is the layout's.
+  std::string encode(const flat_event& event) const;
   std::int64_t layout() const { return layout_; }
 
  private:
   std::int64_t layout_ = 0;
   std::vector<std::string> fields_;
 };
+
+// The event read by compiled_schema::read_flat as an object.
+boost::json::object to_object(const flat_event& event);
+
+// Appends `s` as a JSON string (quoted, escaped as Boost.JSON's serializer does).
+void append_json_string(std::string& out, std::string_view s);
 
 // Reads events in any layout a database knows, and plain objects.
 class event_decoder {

@@ -85,12 +85,19 @@ std::optional<http::response<http::string_body>> check_admin(const http::request
 }
 
 handler_result handle_ingest(const http::request<http::string_body>& req, const handler_options& opts,
-                             boost::json::storage_ptr storage) {
+                             boost::json::storage_ptr storage, flat_event* flat) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   if (opts.retire)
     return respond(error_response(http::status::gone, v, ka, "this collector has retired; stop sending"), "retired");
   if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
+  // The common case, a conforming event, without building a DOM.
+  if (const auto* compiled = opts.validator->compiled(); flat && compiled && compiled->read_flat(req.body(), *flat)) {
+    handler_result out;
+    out.what = action::store_event;
+    out.flat = true;
+    return out;
+  }
 
   boost::json::parse_options po;
   po.max_depth = k_max_json_depth;
@@ -193,7 +200,7 @@ http::response<http::string_body> storage_failure(unsigned version) {
 }
 
 handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
-                              boost::json::storage_ptr storage) {
+                              boost::json::storage_ptr storage, flat_event* flat) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   const auto method = req.method();
@@ -208,7 +215,7 @@ handler_result handle_request(const http::request<http::string_body>& req, const
   }
 
   if (path == "/") {
-    if (method == http::verb::post) return handle_ingest(req, opts, std::move(storage));
+    if (method == http::verb::post) return handle_ingest(req, opts, std::move(storage), flat);
     if (method == http::verb::delete_) return handle_erase(req);
     if (method != http::verb::get && method != http::verb::head)
       return method_not_allowed(v, ka, "GET, HEAD, POST, DELETE");

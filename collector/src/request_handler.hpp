@@ -49,7 +49,8 @@ enum class action {
 struct handler_result {
   action what = action::respond;
   http::response<http::string_body> response;  // when what == respond
-  boost::json::value event;                    // store_event
+  boost::json::value event;                    // store_event, unless `flat`
+  bool flat = false;                           // store_event: the event is in the caller's flat_event
   std::string uuid;                            // erase_node, admin_erase
   int days = 0;                                // stats
   // For the rejection counters: empty when not a rejection of an event
@@ -59,8 +60,11 @@ struct handler_result {
 
 // `storage`: where a parsed event's JSON lives (default: the heap). The
 // result's `event` uses it, so it must outlive the result.
+// `storage` holds a parsed event; `flat`, when given, receives a conforming
+// event read without a DOM (compiled_schema::read_flat; result.flat is then
+// true and result.event null).
 handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
-                              boost::json::storage_ptr storage = {});
+                              boost::json::storage_ptr storage = {}, flat_event* flat = nullptr);
 
 // Responses the session builds once an action is done.
 http::response<http::string_body> payload_too_large(unsigned version, bool keep_alive);

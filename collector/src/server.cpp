@@ -166,13 +166,13 @@ class session : public session_base, public std::enable_shared_from_this<session
     // and lives only until do_store has serialized it, before this returns.
     alignas(std::max_align_t) unsigned char arena[8192];
     boost::json::monotonic_resource parsed(arena, sizeof arena);
-    auto result = handle_request(req, ctx_.handler, &parsed);
+    auto result = handle_request(req, ctx_.handler, &parsed, &flat_);
     if (!result.rejected.empty()) ctx_.metrics->rejected(result.rejected);
     switch (result.what) {
       case action::respond:
         return send(std::move(result.response));
       case action::store_event:
-        return do_store(std::move(result.event));
+        return result.flat ? do_store_flat() : do_store(std::move(result.event));
       case action::erase_node:
       case action::admin_erase:
         return do_erase(std::move(result.uuid), result.what == action::admin_erase);
@@ -203,6 +203,10 @@ class session : public session_base, public std::enable_shared_from_this<session
     e.received_at = now_ms();
     e.uuid = std::string(event.at("uuid").as_string());
     e.event_json = ctx_.store->encoder().encode(event.as_object());
+    store(std::move(e));
+  }
+
+  void store(stored_event e) {
     ctx_.store->insert(std::move(e), on_own_thread([](session& s, bool ok) {
       if (!ok) {
         s.ctx_.metrics->rejected("storage_failure");
@@ -212,6 +216,19 @@ class session : public session_base, public std::enable_shared_from_this<session
       s.ctx_.metrics->event_accepted(std::chrono::duration<double>(steady::now() - s.started_).count());
       s.send_accepted();
     }));
+  }
+
+  // The event handle_request read into flat_.
+  void do_store_flat() {
+    stored_event e;
+    e.received_at = now_ms();
+    for (std::size_t i = 0; i < flat_.size(); ++i)
+      if (flat_.names()[i] == "uuid") {  // required: always there
+        e.uuid = std::string(flat_.string_at(i));
+        break;
+      }
+    e.event_json = ctx_.store->encoder().encode(flat_);
+    store(std::move(e));
   }
 
   void do_erase(std::string uuid, bool admin) {
@@ -327,6 +344,7 @@ class session : public session_base, public std::enable_shared_from_this<session
   std::uint64_t registry_id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  flat_event flat_;  // the request's event, when read without a DOM; kept for its buffers
   bool waiting_ = false;  // an async_read for a new request is in flight
   unsigned version_ = 11;
   bool keep_alive_ = true;
