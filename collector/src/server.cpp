@@ -186,11 +186,11 @@ class session : public session_base, public std::enable_shared_from_this<session
     }
   }
 
-  // Runs `fn` on this session's thread later, keeping its io_context running until then.
+  // Runs `fn` on this session's thread later. (The io_pool's own work guards
+  // keep every context running until the pool is stopped.)
   template <class Fn>
   auto on_own_thread(Fn fn) {
-    return [self = shared_from_this(), work = asio::make_work_guard(stream_.get_executor()),
-            fn = std::move(fn)](auto&&... args) mutable {
+    return [self = shared_from_this(), fn = std::move(fn)](auto&&... args) mutable {
       post_or_gather(self->stream_.get_executor(),
                      [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable {
                        fn(*self, a...);
