@@ -1,3 +1,4 @@
+#include "event_codec.hpp"
 #include "kubo_example.hpp"
 #include "payload_validator.hpp"
 #include "request_handler.hpp"
@@ -53,6 +54,30 @@ BOOST_AUTO_TEST_CASE(valid_event_is_accepted_with_2xx) {
   BOOST_TEST(r.event.at("uuid").as_string() == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
   BOOST_TEST(r.rejected.empty());
   BOOST_TEST(accepted(11, true).result_int() / 100 == 2u);
+}
+
+// With a flat_event, as the server calls it: a conforming event is read
+// without a DOM; anything else gets exactly the answer the DOM path gives.
+BOOST_AUTO_TEST_CASE(with_a_flat_event_the_answers_are_the_same) {
+  auto wrong = json::parse(k_kubo_example_payload).as_object();
+  wrong["routing_delegated_count"] = "three";
+  const std::string twice = std::string(k_kubo_example_payload).insert(1, R"("uuid":"x",)");
+  for (const std::string& body : {std::string(k_kubo_example_payload), json::serialize(wrong), twice,
+                                  std::string("{\"uuid\":"), std::string("[]")}) {
+    http::request<http::string_body> req{http::verb::post, "/", 11};
+    req.body() = body;
+    req.prepare_payload();
+    const auto dom = handle_request(req, options());
+    flat_event flat;
+    const auto r = handle_request(req, options(), {}, &flat);
+    BOOST_TEST((r.what == dom.what), body);
+    BOOST_TEST(r.response.result_int() == dom.response.result_int(), body);
+    BOOST_TEST(r.response.body() == dom.response.body(), body);
+    BOOST_TEST(r.rejected == dom.rejected, body);
+    // Only the example itself is read flat; the key given twice goes through the parser (and conforms).
+    BOOST_TEST(r.flat == (body == k_kubo_example_payload), body);
+    if (r.flat) BOOST_TEST(json::value(to_object(flat)) == dom.event);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_is_400) {
