@@ -13,8 +13,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <sqlite3.h>
-
 #include <cstddef>
 #include <cstdint>
 

@@ -7,7 +7,8 @@
 // a private temporary file next to the destination (mode 0600 from its first
 // byte), switched out of WAL mode so it needs no -wal or -shm beside it,
 // checked with PRAGMA quick_check, synced, and only then linked to the
-// destination name (which fails, rather than overwrites, if it exists). A failure leaves no destination and no temporary file behind.
+// destination name (which fails, rather than overwrites, if it exists). A
+// failure leaves no destination and no temporary file behind.
 
 #include <cstdint>
 #include <string>

@@ -207,10 +207,11 @@ std::optional<compiled_schema> compiled_schema::compile(const json::value& schem
   return out;
 }
 
-const compiled_schema::property* compiled_schema::find(std::string_view name) const {
-  for (const auto& p : properties_)
-    if (p.name == name) return &p;
-  return nullptr;
+std::size_t compiled_schema::index_of(std::string_view name, std::size_t guess) const {
+  if (guess < properties_.size() && properties_[guess].name == name) return guess;
+  for (std::size_t i = 0; i < properties_.size(); ++i)
+    if (properties_[i].name == name) return i;
+  return properties_.size();
 }
 
 compiled_schema::scalar compiled_schema::scalar_of(const json::value& v) {
@@ -265,9 +266,9 @@ compiled_schema::failure compiled_schema::first_failure(const json::value& doc) 
   std::size_t required_seen = 0, index = 0;
   for (const auto& [key, v] : *obj) {
     // Senders write the members in schema order: try the same position first.
-    const property* p = index < properties_.size() && properties_[index].name == key ? &properties_[index] : find(key);
-    ++index;
-    if (!p) return {key, "not an allowed member"};
+    const std::size_t i = index_of(key, index++);
+    if (i == properties_.size()) return {key, "not an allowed member"};
+    const property* p = &properties_[i];
     if (const char* why = check_value(*p, scalar_of(v))) return {key, why};
     required_seen += p->required;
   }
@@ -285,16 +286,6 @@ schema_verdict compiled_schema::check(const json::value& doc) const {
   return {false, std::string(f.field), f.reason};
 }
 
-}  // namespace telemetry_collector
-
-namespace telemetry_collector {
-
-std::size_t compiled_schema::index_of(std::string_view name, std::size_t guess) const {
-  if (guess < properties_.size() && properties_[guess].name == name) return guess;
-  for (std::size_t i = 0; i < properties_.size(); ++i)
-    if (properties_[i].name == name) return i;
-  return properties_.size();
-}
 
 // Boost.JSON's parser calls these as it reads (SAX). Any return of false ends
 // the read: the text does not conform, or it needs the full parse to say.
@@ -319,26 +310,24 @@ struct compiled_schema::flat_reader {
     ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
     return false;
   }
-  bool store(const scalar& v, flat_event::value stored, boost::system::error_code& ec) {
+  // Checks a member's value and keeps it (a string's text is already in out.text_).
+  bool store(flat_event::value stored, boost::system::error_code& ec) {
     if (depth != 1) return stop(ec);  // a value at the top level: not an object
     const property& p = schema.properties_[current];
+    scalar v;
+    switch (stored.t) {
+      case flat_event::type::boolean: v.t = scalar::type::boolean; v.boolean = stored.boolean; break;
+      case flat_event::type::integer: v.t = scalar::type::integer; v.integer = stored.integer; break;
+      case flat_event::type::string:
+        v.t = scalar::type::string;
+        v.string = std::string_view(out.text_).substr(stored.offset, stored.size);
+        break;
+      case flat_event::type::absent: break;
+    }
     if (schema.check_value(p, v)) return stop(ec);
     out.values_[current] = stored;
     required_seen += p.required;
     return true;
-  }
-
-  // A boolean or an integer.
-  bool store_plain(scalar::type t, bool b, std::int64_t i, boost::system::error_code& ec) {
-    scalar v;
-    v.t = t;
-    v.boolean = b;
-    v.integer = i;
-    flat_event::value stored;
-    stored.t = t == scalar::type::boolean ? flat_event::type::boolean : flat_event::type::integer;
-    stored.boolean = b;
-    stored.integer = i;
-    return store(v, stored, ec);
   }
 
   bool on_document_begin(boost::system::error_code&) { return true; }
@@ -375,24 +364,29 @@ struct compiled_schema::flat_reader {
     const std::size_t start = string_start == static_cast<std::size_t>(-1) ? out.text_.size() : string_start;
     string_start = static_cast<std::size_t>(-1);
     out.text_.append(s.data(), s.size());
-    scalar v;
-    v.t = scalar::type::string;
-    v.string = std::string_view(out.text_).substr(start);
     flat_event::value stored;
     stored.t = flat_event::type::string;
     stored.offset = static_cast<std::uint32_t>(start);
     stored.size = static_cast<std::uint32_t>(out.text_.size() - start);
-    return store(v, stored, ec);
+    return store(stored, ec);
   }
   bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
   bool on_int64(std::int64_t i, json::string_view, boost::system::error_code& ec) {
-    return store_plain(scalar::type::integer, false, i, ec);
+    flat_event::value stored;
+    stored.t = flat_event::type::integer;
+    stored.integer = i;
+    return store(stored, ec);
   }
   // Not an int64, not null: no property accepts these (scalar type `other`).
   bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code& ec) { return stop(ec); }
   bool on_double(double, json::string_view, boost::system::error_code& ec) { return stop(ec); }
   bool on_null(boost::system::error_code& ec) { return stop(ec); }
-  bool on_bool(bool b, boost::system::error_code& ec) { return store_plain(scalar::type::boolean, b, 0, ec); }
+  bool on_bool(bool b, boost::system::error_code& ec) {
+    flat_event::value stored;
+    stored.t = flat_event::type::boolean;
+    stored.boolean = b;
+    return store(stored, ec);
+  }
   bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
   bool on_comment(json::string_view, boost::system::error_code&) { return true; }
 };

@@ -82,7 +82,6 @@ class compiled_schema {
   // needs what only a full parse decides (a key given twice): the caller then
   // parses it and asks check() or valijson why. Thread-safe.
   bool read_flat(std::string_view text, flat_event& out) const;
-  const std::vector<std::string>& names() const { return names_; }
 
  private:
   struct atom {
@@ -122,8 +121,8 @@ class compiled_schema {
   static scalar scalar_of(const boost::json::value& v);
   // nullptr when fine, else the reason.
   const char* check_value(const property& p, const scalar& v) const;
-  const property* find(std::string_view name) const;
-  std::size_t index_of(std::string_view name, std::size_t guess) const;  // properties_.size(): none
+  // The property called `name`, trying position `guess` first; properties_.size() when none.
+  std::size_t index_of(std::string_view name, std::size_t guess) const;
   struct flat_reader;
 
   std::vector<property> properties_;  // in schema order

@@ -135,11 +135,7 @@ boost::json::object to_object(const flat_event& event) {
 }
 
 std::string event_encoder::encode(const flat_event& event) const {
-  if (layout_ == 0) return encode(to_object(event));
-  if (same_names_.names.load(std::memory_order_relaxed) != &event.names()) {
-    if (event.names() != fields_) return encode(to_object(event));
-    same_names_.names.store(&event.names(), std::memory_order_relaxed);
-  }
+  if (layout_ == 0 || event.names() != fields_) return encode(to_object(event));
   std::string out;
   out.reserve(256);
   out += '[';

@@ -15,7 +15,6 @@
 
 #include <boost/json/object.hpp>
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -47,17 +46,6 @@ class event_encoder {
  private:
   std::int64_t layout_ = 0;
   std::vector<std::string> fields_;
-  // The name list of a flat_event last found equal to fields_ (it belongs to
-  // a compiled_schema and does not change): spares comparing the names per event.
-  struct names_seen {
-    names_seen() = default;
-    names_seen(const names_seen&) {}  // a copy starts afresh
-    names_seen& operator=(const names_seen&) {
-      names.store(nullptr);
-      return *this;
-    }
-    mutable std::atomic<const std::vector<std::string>*> names{nullptr};
-  } same_names_;
 };
 
 // The event read by compiled_schema::read_flat as an object.
