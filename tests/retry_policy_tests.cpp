@@ -65,10 +65,50 @@ BOOST_AUTO_TEST_CASE(first_send_is_delay_plus_up_to_ten_percent) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(later_sends_are_interval_plus_or_minus_five_percent) {
-  BOOST_TEST(ms(jittered_interval(24h, 0.0)) == 95 * 24 * 36000);
-  BOOST_TEST(ms(jittered_interval(24h, 1.0)) == 105 * 24 * 36000);
-  BOOST_TEST(ms(jittered_interval(24h, 0.5)) == 24 * 3600 * 1000);
+BOOST_AUTO_TEST_CASE(later_sends_are_interval_plus_up_to_ten_percent) {
+  BOOST_TEST(ms(jittered_interval(24h, 0.0)) == 24 * 3600 * 1000);  // never earlier than Interval
+  BOOST_TEST(ms(jittered_interval(24h, 1.0)) == 110 * 24 * 36000);
+  BOOST_TEST(ms(jittered_interval(24h, 0.5)) == 105 * 24 * 36000);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_never_overflows) {
+  const auto now = std::chrono::system_clock::from_time_t(1792568880);
+  const auto year = 365LL * 24 * 3600 * 1000;
+  BOOST_TEST(ms(*parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now)) == year);
+  BOOST_TEST(ms(*parse_retry_after("999999999", now)) == year);
+  BOOST_TEST(ms(*parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_after_under_a_second_counts_as_absent) {
+  const auto now = std::chrono::system_clock::from_time_t(1792568880);  // Wed, 21 Oct 2026 07:48:00 GMT
+  for (const char* ra : {"0", " 0 ", "Wed, 21 Oct 2026 07:00:00 GMT", "Wed, 21 Oct 2026 07:48:00 GMT"}) {
+    auto o = status(503);
+    o.retry_after = ra;
+    const auto plan = plan_retry(o, 1, 1min, 24h, 0.5, now);
+    BOOST_TEST(!plan.give_up, ra);
+    BOOST_TEST(!plan.from_retry_after, ra);
+    BOOST_TEST(ms(plan.delay) == 30000, ra);  // the backoff: half of one minute
+  }
+  auto o = status(429);
+  o.retry_after = "1";
+  auto plan = plan_retry(o, 1, 1min, 24h, 0.5, now);
+  BOOST_TEST(plan.from_retry_after);
+  BOOST_TEST(ms(plan.delay) == 1000);
+  o.retry_after = "86400";
+  BOOST_TEST(ms(plan_retry(o, 1, 1min, 2s, 0.5, now).delay) == 2000);  // capped at Interval
+  o = status(500);  // Retry-After only counts with 429 and 503
+  o.retry_after = "7";
+  BOOST_TEST(!plan_retry(o, 1, 1min, 24h, 0.5, now).from_retry_after);
+}
+
+BOOST_AUTO_TEST_CASE(attempts_per_collection_are_capped) {
+  const auto now = std::chrono::system_clock::now();
+  auto o = status(503);
+  o.retry_after = "1";
+  for (unsigned a = 1; a < k_max_attempts; ++a) BOOST_TEST(!plan_retry(o, a, 1min, 24h, 0.5, now).give_up, a);
+  BOOST_TEST(plan_retry(o, k_max_attempts, 1min, 24h, 0.5, now).give_up);
+  BOOST_TEST(plan_retry(o, k_max_attempts + 7, 1min, 24h, 0.5, now).give_up);
+  BOOST_TEST(k_max_attempts < 10u);  // documented as single digits
 }
 
 BOOST_AUTO_TEST_SUITE_END()
