@@ -82,13 +82,73 @@ boost::system::error_code write_file_atomic(const std::filesystem::path& path,
   return {};
 }
 
-boost::system::result<std::string> read_file(const std::filesystem::path& path,
-                                             std::size_t max_size) {
-  fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return last_error();
+namespace {
+
+class file_error_category_impl final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "ipfs-file"; }
+  std::string message(int v) const override {
+    switch (static_cast<file_error>(v)) {
+      case file_error::symlink: return "is a symbolic link, which is not followed";
+      case file_error::directory: return "is a directory, not a regular file";
+      case file_error::fifo: return "is a FIFO (named pipe), not a regular file";
+      case file_error::socket: return "is a socket, not a regular file";
+      case file_error::device: return "is a device, not a regular file";
+      case file_error::other_type: return "is not a regular file";
+    }
+    return "unknown file error";
+  }
+};
+
+boost::system::error_code type_error(mode_t m) {
+  if (S_ISREG(m)) return {};
+  if (S_ISLNK(m)) return file_error::symlink;
+  if (S_ISDIR(m)) return file_error::directory;
+  if (S_ISFIFO(m)) return file_error::fifo;
+  if (S_ISSOCK(m)) return file_error::socket;
+  if (S_ISCHR(m) || S_ISBLK(m)) return file_error::device;
+  return file_error::other_type;
+}
+
+}  // namespace
+
+const boost::system::error_category& file_error_category() {
+  static const file_error_category_impl c;
+  return c;
+}
+
+boost::system::error_code make_error_code(file_error e) { return {static_cast<int>(e), file_error_category()}; }
+
+boost::system::error_code check_regular_or_absent(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? boost::system::error_code() : last_error();
+  return type_error(st.st_mode);
+}
+
+boost::system::result<std::string> read_file(const std::filesystem::path& path, std::size_t max_size,
+                                             symlinks links) {
+  // Looked at before opening, so that no device is ever opened; checked again
+  // on the open descriptor, in case the path changed in between.
+  {
+    struct stat pre {};
+    const int r = links == symlinks::refuse ? ::lstat(path.c_str(), &pre) : ::stat(path.c_str(), &pre);
+    if (r != 0) return last_error();
+    if (auto ec = type_error(pre.st_mode)) return ec;
+  }
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  if (links == symlinks::refuse) flags |= O_NOFOLLOW;
+  fd_guard fd(::open(path.c_str(), flags));
+  if (fd.get() < 0) {
+    if (errno == ELOOP && links == symlinks::refuse) {
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return make_error_code(file_error::symlink);
+    }
+    return last_error();
+  }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return last_error();
-  if (!S_ISREG(st.st_mode)) return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  if (auto ec = type_error(st.st_mode)) return ec;
   if (static_cast<std::size_t>(st.st_size) > max_size)
     return boost::system::errc::make_error_code(boost::system::errc::file_too_large);
 

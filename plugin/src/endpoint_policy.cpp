@@ -5,6 +5,7 @@
 #include <boost/url/url.hpp>
 
 #include "ipfs_common/message_result.hpp"
+#include "ipfs_common/redact.hpp"
 #include "plugin_config.hpp"
 
 #include <algorithm>
@@ -40,13 +41,15 @@ boost::system::result<std::string, std::string> redirect_target(std::string_view
   if (location.empty()) return fail("redirect without a Location header");
   auto base = boost::urls::parse_absolute_uri(current);
   auto ref = boost::urls::parse_uri_reference(location);
-  if (!base || !ref) return fail("redirect to an unparsable Location \"" + std::string(location) + "\"");
+  if (!base || !ref)
+    return fail("redirect to an unparsable Location \"" + ipfs_common::redact_credentials(location) + "\"");
   boost::urls::url target;
   if (auto r = boost::urls::resolve(*base, *ref, target); !r)
-    return fail("cannot resolve redirect Location \"" + std::string(location) + "\"");
+    return fail("cannot resolve redirect Location \"" + ipfs_common::redact_credentials(location) + "\"");
   target.remove_fragment();
   if (base->scheme_id() == boost::urls::scheme::https && target.scheme_id() == boost::urls::scheme::http)
-    return fail("refusing a redirect from https to http (" + std::string(target.buffer()) + ")");
+    return fail("refusing a redirect from https to http (" + ipfs_common::redact_credentials(target.buffer()) +
+                ")");
   auto valid = validate_endpoint(target.buffer());
   if (!valid) return fail("refusing redirect: " + valid.error());
   if (auto refusal = plain_http_refusal(*valid, allow_http)) return fail(*refusal);

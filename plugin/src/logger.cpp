@@ -1,5 +1,7 @@
 #include "logger.hpp"
 
+#include "ipfs_common/redact.hpp"
+
 #include <cstddef>
 #include <string>
 
@@ -16,7 +18,8 @@ bool logger::enabled(int level) const {
 
 void logger::log(int level, std::string_view message) const {
   if (!IPFS_SERVICES_HAS(services_, log)) return;
-  const std::string text(message);  // NUL-terminated copy for the C call
+  // Every line, whoever built it: no URL credentials reach the host's log.
+  const std::string text = ipfs_common::redact_credentials(message);  // also the NUL-terminated copy
   services_->log(services_->host_ctx, level, subsystem_, text.c_str());
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Logging through the host's services table, under the subsystem "telemetry".
 // Thread-safe as far as the host's log function is (the ABI requires it).
+// Every message passes through ipfs_common::redact_credentials on its way out.
 
 #include "ipfs_plugin/abi.h"
 

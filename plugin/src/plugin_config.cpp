@@ -9,6 +9,7 @@
 #include <array>
 
 #include "ipfs_common/message_result.hpp"
+#include "ipfs_common/redact.hpp"
 
 namespace ipfs_telemetry {
 
@@ -73,17 +74,19 @@ bool valid_port(std::string_view p) {
 
 boost::system::result<std::string, std::string> validate_endpoint(std::string_view text) {
   const std::string accepted = "an absolute http:// or https:// URL such as \"https://telemetry.example.org/\"";
+  // Quoted only with its credentials removed: a URL refused for any reason
+  // may still carry a password.
+  const std::string quoted = "\"" + ipfs_common::redact_credentials(text) + "\"";
   auto r = boost::urls::parse_absolute_uri(text);
-  if (!r) return fail("\"" + std::string(text) + "\" is not a valid URL; expected " + accepted);
+  if (!r) return fail(quoted + " is not a valid URL; expected " + accepted);
   boost::urls::url u = *r;
   if (u.scheme_id() != boost::urls::scheme::http && u.scheme_id() != boost::urls::scheme::https)
     return fail("scheme \"" + std::string(u.scheme()) + "\" is not supported; expected " + accepted);
-  if (u.host().empty()) return fail("\"" + std::string(text) + "\" has no host; expected " + accepted);
+  if (u.has_userinfo()) return fail("credentials in the URL are not accepted; expected " + accepted);
+  if (u.host().empty()) return fail(quoted + " has no host; expected " + accepted);
   // Checked on the text: Boost.URL's port_number() wraps values above 65535.
   if (u.has_port() && !valid_port(u.port()))
-    return fail("\"" + std::string(text) + "\" has no valid port (1-65535); expected " + accepted);
-  // Credentials in the URL would end up in logs and in the notice.
-  if (u.has_userinfo()) return fail("credentials in the URL are not accepted; expected " + accepted);
+    return fail(quoted + " has no valid port (1-65535); expected " + accepted);
   if (u.path().empty()) u.set_path_absolute(true);  // "http://h" -> "http://h/"
   return succeed(std::string(u.buffer()));
 }
