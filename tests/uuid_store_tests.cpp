@@ -120,6 +120,42 @@ BOOST_AUTO_TEST_CASE(a_directory_in_place_of_the_file_is_an_error) {
   BOOST_TEST(!r.has_value());
 }
 
+// Every repo file of the plugin goes through posix_file_system: a symlink is
+// never followed, a FIFO never blocks, anything not a regular file is refused
+// by name, and nothing is changed behind it.
+BOOST_AUTO_TEST_CASE(symlinks_fifos_and_devices_are_refused_without_blocking) {
+  temp_dir dir;
+  posix_file_system fs;
+  const auto file = dir.path() / "telemetry_uuid";
+  const auto target = dir.path() / "elsewhere";
+  const std::string id = "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n";
+  write_text(target, id);
+  ::chmod(target.c_str(), 0644);
+  std::filesystem::create_symlink(target, file);
+  auto r = uuid_store(fs, dir.path()).load();
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().find("symbolic link") != std::string::npos, r.error());
+  BOOST_TEST(!uuid_store(fs, dir.path()).create().has_value());  // not written through the link either
+  BOOST_TEST(read_text(target) == id);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(target.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0644u);  // never chmod-ed through the link
+  BOOST_TEST(std::filesystem::is_symlink(file));
+
+  std::filesystem::remove(file);
+  BOOST_REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+  r = uuid_store(fs, dir.path()).load();  // would block forever if it opened the FIFO for reading
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().find("FIFO") != std::string::npos, r.error());
+  auto c = uuid_store(fs, dir.path()).create();
+  BOOST_REQUIRE(!c.has_value());
+  BOOST_TEST(c.error().find("FIFO") != std::string::npos, c.error());
+
+  auto dev = fs.read("/dev/zero", 4096);  // a device is refused before it is opened
+  BOOST_REQUIRE(!dev.has_value());
+  BOOST_TEST(dev.error().message().find("device") != std::string::npos, dev.error().message());
+}
+
 BOOST_AUTO_TEST_CASE(too_open_permissions_are_tightened_to_0600) {
   temp_dir dir;
   posix_file_system fs;

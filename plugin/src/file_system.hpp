@@ -15,6 +15,9 @@
 
 namespace ipfs_telemetry {
 
+// Every member works on the path itself: a symbolic link is never followed,
+// and anything but a regular file (FIFO, device, socket, directory) is refused
+// with an ipfs_common::file_error, without blocking.
 class file_system {
  public:
   virtual ~file_system() = default;
