@@ -169,7 +169,17 @@ BOOST_AUTO_TEST_CASE(repo_size_sums_apparent_sizes_without_following_links) {
   // A sparse file counts with its apparent size.
   BOOST_REQUIRE(::truncate((dir.path() / "a").c_str(), 5000) == 0);
   std::filesystem::create_symlink("/usr", dir.path() / "link");
-  BOOST_TEST(repo_size(dir.path()) == 5024u);
+  BOOST_TEST(*repo_size(dir.path()) == 5024u);
+}
+
+BOOST_AUTO_TEST_CASE(repo_size_gives_up_when_asked_to_stop) {
+  test_support::temp_dir dir;
+  for (int i = 0; i < 50; ++i) test_support::write_text(dir.path() / ("f" + std::to_string(i)), "x");
+  std::atomic<bool> stop{false};
+  BOOST_TEST(*repo_size(dir.path(), &stop) == 50u);
+  stop = true;
+  BOOST_TEST(!repo_size(dir.path(), &stop).has_value());  // a shutdown interrupts the walk
+  BOOST_TEST(*repo_size(dir.path()) == 50u);
 }
 
 BOOST_AUTO_TEST_CASE(private_network_from_swarm_key_or_env) {

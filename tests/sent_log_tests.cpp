@@ -45,6 +45,58 @@ BOOST_AUTO_TEST_CASE(records_time_endpoint_outcome_and_the_exact_body_privately)
   BOOST_TEST(last->at("error").as_string() == "connect: Connection refused");
 }
 
+BOOST_AUTO_TEST_CASE(abandoned_attempts_say_why_and_where_the_body_went) {
+  temp_dir dir;
+  posix_file_system fs;
+  sent_log log(fs, dir.path());
+  send_outcome slow;
+  slow.ec = boost::system::errc::make_error_code(boost::system::errc::timed_out);
+  slow.step = "read (deadline)";
+  slow.timed_out = true;
+  slow.sent_to = {"http://127.0.0.1:9/"};
+  BOOST_REQUIRE(log.record(std::chrono::system_clock::now(), "http://127.0.0.1:9/", slow, "{}"));
+  auto last = log.last();
+  BOOST_TEST(last->at("abandoned").as_string() == "timeout");
+  BOOST_TEST(last->at("body_sent").as_bool());
+
+  send_outcome cancelled;
+  cancelled.ec = boost::asio::error::operation_aborted;
+  cancelled.step = "read";
+  cancelled.sent_to = {"http://127.0.0.1:9/", "http://127.0.0.2:9/x"};
+  BOOST_REQUIRE(log.record(std::chrono::system_clock::now(), "http://127.0.0.1:9/", cancelled, "{}",
+                           abandon_reason::shutdown));
+  last = log.last();
+  BOOST_TEST(last->at("abandoned").as_string() == "shutdown");
+  BOOST_TEST(last->at("sent_to").as_array().size() == 2u);
+  BOOST_TEST(last->at("sent_to").as_array()[1].as_string() == "http://127.0.0.2:9/x");
+
+  send_outcome early;
+  early.ec = boost::asio::error::operation_aborted;
+  early.step = "connect";
+  BOOST_REQUIRE(log.record(std::chrono::system_clock::now(), "http://127.0.0.1:9/", early, "{}",
+                           abandon_reason::superseded));
+  last = log.last();
+  BOOST_TEST(last->at("abandoned").as_string() == "superseded");
+  BOOST_TEST(!last->at("body_sent").as_bool());
+  BOOST_TEST(last->at("sent_to").as_array().empty());
+}
+
+BOOST_AUTO_TEST_CASE(no_credentials_reach_the_file) {
+  temp_dir dir;
+  posix_file_system fs;
+  sent_log log(fs, dir.path());
+  send_outcome o;
+  o.status = 307;
+  o.detail = "refusing a redirect from https to http (http://user:hunter2@example.org/)";
+  o.sent_to = {"https://a:b@example.org/"};
+  BOOST_REQUIRE(log.record(std::chrono::system_clock::now(), "https://u:p@example.org/", o, "{}"));
+  const auto text = read_text(log.path());
+  BOOST_TEST(text.find("hunter2") == std::string::npos, text);
+  BOOST_TEST(text.find("a:b@") == std::string::npos, text);
+  BOOST_TEST(text.find("u:p@") == std::string::npos, text);
+  BOOST_TEST(text.find("REDACTED@example.org") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(keeps_only_the_last_30_attempts) {
   temp_dir dir;
   posix_file_system fs;

@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(no_endpoint_anywhere_says_so_and_writes_no_uuid) {
 BOOST_AUTO_TEST_CASE(explicit_opt_out_removes_the_uuid_at_init) {
   test_support::write_text(uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
   env["IPFS_TELEMETRY"] = "off";
-  auto p = make("null");
+  auto p = make("null", IPFS_PLUGIN_CONTEXT_DAEMON);
   BOOST_TEST(logged("telemetry disabled via opt-out"));
   BOOST_TEST(logged("removed existing telemetry UUID file due to opt-out"));
   BOOST_TEST(!std::filesystem::exists(uuid_file()));
@@ -117,9 +117,25 @@ BOOST_AUTO_TEST_CASE(explicit_opt_out_removes_the_uuid_at_init) {
 BOOST_AUTO_TEST_CASE(do_not_track_is_an_opt_out_too) {
   test_support::write_text(uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
   env["DO_NOT_TRACK"] = "1";
-  auto p = make(R"({"Mode":"on"})");
+  auto p = make(R"({"Mode":"on"})", IPFS_PLUGIN_CONTEXT_DAEMON);
   BOOST_TEST(to_string(p->mode().mode) == "off");
   BOOST_TEST(!std::filesystem::exists(uuid_file()));
+}
+
+BOOST_AUTO_TEST_CASE(commands_never_remove_the_uuid_whatever_the_opt_out) {
+  const std::string id = "f81d4fae-7dec-41d0-a765-00a0c91e6bf6";
+  for (const char* var : {"IPFS_TELEMETRY", "DO_NOT_TRACK"}) {
+    test_support::write_text(uuid_file(), id + "\n");
+    env.clear();
+    env[var] = std::string(var) == "DO_NOT_TRACK" ? "1" : "off";
+    auto p = make(R"({"Mode":"off","Endpoint":"http://127.0.0.1:9/"})", IPFS_PLUGIN_CONTEXT_COMMAND);
+    BOOST_TEST(to_string(p->mode().mode) == "off");
+    for (const char* cmd : {"status", "show"}) {
+      auto r = p->command(cmd, {});
+      BOOST_TEST(r.status == IPFS_PLUGIN_OK, cmd);
+    }
+    BOOST_TEST(test_support::read_text(uuid_file()) == id + "\n", var);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(unrecognized_mode_is_off_but_keeps_the_uuid) {
@@ -213,8 +229,8 @@ BOOST_AUTO_TEST_CASE(erase_sends_a_delete_with_the_stored_uuid) {
   BOOST_TEST(p->command("forget", {}).status == IPFS_PLUGIN_OK);
   BOOST_TEST(!std::filesystem::exists(uuids.path()));
   r = p->command("erase", {});
-  BOOST_TEST(r.status == IPFS_PLUGIN_OK);
-  BOOST_TEST(r.text.find("nothing to erase") != std::string::npos);
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);  // no UUID: no proof of ownership, never "done"
+  BOOST_TEST(r.text.find("cannot prove") != std::string::npos, r.text);
   BOOST_TEST(seen.size() == 2u);  // nothing sent without a UUID
 }
 

@@ -7,12 +7,13 @@
 
 namespace ipfs_stub {
 
-std::uint64_t repo_size(const std::filesystem::path& repo) {
+std::optional<std::uint64_t> repo_size(const std::filesystem::path& repo, const std::atomic<bool>* stop) {
   namespace fs = std::filesystem;
   std::uint64_t total = 0;
   std::error_code ec;
   fs::recursive_directory_iterator it(repo, fs::directory_options::skip_permission_denied, ec), end;
   for (; !ec && it != end; it.increment(ec)) {
+    if (stop && stop->load(std::memory_order_relaxed)) return std::nullopt;
     std::error_code sec;
     const auto st = it->symlink_status(sec);
     if (sec || !fs::is_regular_file(st)) continue;
@@ -50,19 +51,21 @@ bool private_network(const std::filesystem::path& repo, const env_reader& getenv
   return std::filesystem::exists(repo / "swarm.key", ec);
 }
 
-boost::json::value node_facts(const node_state& s) {
+std::optional<boost::json::value> node_facts(const node_state& s, const std::atomic<bool>* stop) {
+  const auto size = repo_size(s.repo, stop);
+  if (!size) return std::nullopt;
   boost::json::object o;
   o["agent_version"] = s.agent_version;
   o["daemon"] = s.daemon;
   o["online"] = s.online;
   o["private_network"] = private_network(s.repo, s.getenv);
-  o["repo_size"] = repo_size(s.repo);
+  o["repo_size"] = *size;
   boost::json::array addrs;
   for (auto& a : node_addresses(s.config)) addrs.emplace_back(a);
   o["addresses"] = std::move(addrs);
   o["reachability"] = s.reachability;
   o["config"] = s.config;
-  return o;
+  return boost::json::value(std::move(o));
 }
 
 }  // namespace ipfs_stub

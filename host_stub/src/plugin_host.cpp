@@ -40,6 +40,9 @@ log_level from_abi(int32_t level) {
 struct service_ctx {
   go_logger* log;
   const node_state* state;
+  // Set when close_all begins: a node-facts call still walking the repo on a
+  // plugin's thread gives up, so the plugin's close never waits for the walk.
+  std::atomic<bool> stopping{false};
 };
 
 void svc_log(void* ctx, int32_t level, const char* subsystem, const char* message) {
@@ -58,7 +61,9 @@ int32_t svc_log_enabled(void* ctx, int32_t level, const char* subsystem) {
 char* svc_node_facts(void* ctx) {
   auto* c = static_cast<service_ctx*>(ctx);
   try {
-    const std::string text = boost::json::serialize(node_facts(*c->state));
+    auto facts = node_facts(*c->state, &c->stopping);
+    if (!facts) return nullptr;  // interrupted: the host is shutting down
+    const std::string text = boost::json::serialize(*facts);
     char* p = static_cast<char*>(std::malloc(text.size() + 1));
     if (p) std::memcpy(p, text.c_str(), text.size() + 1);
     return p;
@@ -94,7 +99,7 @@ std::filesystem::path bundled_plugin_dir() {
 }
 
 plugin_host::plugin_host(go_logger& log, const node_state& state) : log_(log), state_(state) {
-  auto* ctx = new service_ctx{&log_, &state_};
+  auto* ctx = new service_ctx{&log_, &state_, {}};
   services_.abi_version = IPFS_PLUGIN_ABI_VERSION;
   services_.struct_size = sizeof(ipfs_host_services);
   services_.host_ctx = ctx;
@@ -212,6 +217,7 @@ void plugin_host::start_all() {
 }
 
 void plugin_host::close_all() {
+  static_cast<service_ctx*>(services_.host_ctx)->stopping = true;
   // Reverse order: a later plugin may depend on an earlier one.
   while (!plugins_.empty()) {
     auto p = std::move(plugins_.back());

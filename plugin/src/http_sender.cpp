@@ -3,6 +3,7 @@
 #include "openssl_runtime.hpp"
 
 #include "dns_resolver.hpp"
+#include "duration_math.hpp"
 #include "endpoint_policy.hpp"
 #include "ipfs_common/message_result.hpp"
 
@@ -70,6 +71,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
   void run(send_request request, std::chrono::nanoseconds timeout, std::optional<proxy_choice> proxy) {
     proxy_ = std::move(proxy);
+    url_ = request.endpoint;
     auto url = boost::urls::parse_absolute_uri(request.endpoint);
     if (!url) return finish(url.error(), "parse endpoint");
     https_ = url->scheme_id() == boost::urls::scheme::https;
@@ -96,7 +98,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     req_.prepare_payload();
     parser_.body_limit(k_max_response_body);
 
-    deadline_.expires_after(timeout);
+    deadline_.expires_at(deadline_after(std::chrono::steady_clock::now(), timeout));
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;  // cancelled: the exchange finished first
       self->timed_out_ = true;
@@ -210,6 +212,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
   void on_write(boost::system::error_code ec) {
     if (ec) return finish(ec, "write");
+    body_sent_ = true;
     auto on_read = [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); };
     if (tls_)
       http::async_read(*tls_, buffer_, parser_, std::move(on_read));
@@ -239,6 +242,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     if (timed_out_) {
       out.ec = make_error_code(boost::system::errc::timed_out);
       out.step = step + " (deadline)";
+      out.timed_out = true;
     } else {
       out.ec = ec;
       out.step = step;
@@ -248,6 +252,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
 
   void complete(send_outcome out) {
     deadline_.cancel();
+    if (body_sent_) out.sent_to.push_back(url_);
     if (!done_) return;
     // Posted, never called inline: the caller of async_send may still be on the stack.
     asio::post(tcp_.get_executor(), [done = std::move(done_), out = std::move(out)]() mutable { done(std::move(out)); });
@@ -273,6 +278,8 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   http::request<http::string_body> req_;
   http::response_parser<http::string_body> parser_;
   bool timed_out_ = false;
+  std::string url_;         // this hop's URL
+  bool body_sent_ = false;  // the whole request was written to this hop's server
 };
 
 boost::system::result<std::unique_ptr<http_sender>, std::string> http_sender::create(asio::any_io_executor executor,
@@ -312,17 +319,18 @@ boost::system::result<std::shared_ptr<ssl::context>, std::string> http_sender::t
 http_sender::~http_sender() { cancel(); }
 
 void http_sender::async_send(send_request request, completion done) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings_.timeout);
+  const auto deadline = deadline_after(std::chrono::steady_clock::now(), settings_.timeout);
   cancelled_ = false;
-  start_hop(std::move(request), 0, deadline, std::move(done));
+  start_hop(std::move(request), 0, deadline, std::move(done), {});
 }
 
 void http_sender::start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
-                            completion done) {
+                            completion done, std::vector<std::string> sent_before) {
   // The exchange consumes the request; keep what a further hop needs.
   send_request next = request;
-  auto on_done = [this, next = std::move(next), hops, deadline, done = std::move(done)](send_outcome o) mutable {
+  auto on_done = [this, next = std::move(next), hops, deadline, done = std::move(done),
+                  sent_before = std::move(sent_before)](send_outcome o) mutable {
+    o.sent_to.insert(o.sent_to.begin(), sent_before.begin(), sent_before.end());
     if (o.ec || (o.status != 307 && o.status != 308)) return done(std::move(o));
     if (cancelled_) {
       o.ec = asio::error::operation_aborted;
@@ -335,7 +343,7 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
       return done(std::move(o));
     }
     next.endpoint = *target;
-    start_hop(std::move(next), hops + 1, deadline, std::move(done));
+    start_hop(std::move(next), hops + 1, deadline, std::move(done), std::move(o.sent_to));
   };
   std::optional<proxy_choice> proxy;
   if (settings_.getenv) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace boost::asio::ssl {
 class context;
@@ -48,8 +49,9 @@ class http_sender final : public sender {
   // The TLS context, built on first use; a message naming CAFile on failure.
   boost::system::result<std::shared_ptr<boost::asio::ssl::context>, std::string> tls_context();
   // One hop of an attempt; follows 307/308 within the attempt's deadline.
+  // `sent_before`: the URLs earlier hops delivered the body to.
   void start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
-                 completion done);
+                 completion done, std::vector<std::string> sent_before);
 
   boost::asio::any_io_executor executor_;
   transport_settings settings_;

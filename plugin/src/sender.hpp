@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ipfs_telemetry {
 
@@ -18,6 +19,11 @@ struct send_outcome {
   std::string location;          // the Location header, if any
   std::string detail;            // why a redirect was not followed, if it was not
   bool permanent = false;        // with ec: a local configuration problem; retrying cannot help
+  bool timed_out = false;        // with ec: the attempt's deadline (Timeout) ended it
+  // Every URL whose server received the whole body, in order: the endpoint,
+  // then each redirect target that got it again. Empty when the body never
+  // left (refused, unreachable, cancelled before writing).
+  std::vector<std::string> sent_to;
 
   bool success() const { return !ec && status >= 200 && status < 300; }
   // One line for logs: "HTTP 503" or "connect: Connection refused".

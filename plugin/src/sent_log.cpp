@@ -1,6 +1,7 @@
 #include "sent_log.hpp"
 
 #include "ipfs_common/message_result.hpp"
+#include "ipfs_common/redact.hpp"
 #include "ipfs_common/time_format.hpp"
 
 #include <boost/json/parse.hpp>
@@ -33,17 +34,28 @@ std::vector<std::string> sent_log::lines() {
 
 boost::system::result<void, std::string> sent_log::record(std::chrono::system_clock::time_point when,
                                                           std::string_view endpoint, const send_outcome& outcome,
-                                                          std::string_view body) {
+                                                          std::string_view body, abandon_reason reason) {
+  using ipfs_common::redact_credentials;
+  if (reason == abandon_reason::none && outcome.timed_out) reason = abandon_reason::timeout;
   boost::json::object entry;
   entry["time"] = ipfs_common::rfc3339_utc(when);
-  entry["endpoint"] = endpoint;
+  entry["endpoint"] = redact_credentials(endpoint);
   if (outcome.ec) {
     entry["status"] = nullptr;
-    entry["error"] = outcome.describe();
+    entry["error"] = redact_credentials(outcome.describe());
   } else {
     entry["status"] = outcome.status;
-    entry["error"] = nullptr;
+    entry["error"] = outcome.detail.empty() ? boost::json::value(nullptr)
+                                            : boost::json::value(redact_credentials(outcome.detail));
   }
+  entry["abandoned"] = reason == abandon_reason::none ? boost::json::value(nullptr)
+                       : reason == abandon_reason::timeout ? boost::json::value("timeout")
+                       : reason == abandon_reason::shutdown ? boost::json::value("shutdown")
+                                                            : boost::json::value("superseded");
+  entry["body_sent"] = !outcome.sent_to.empty();
+  boost::json::array sent_to;
+  for (const auto& url : outcome.sent_to) sent_to.emplace_back(redact_credentials(url));
+  entry["sent_to"] = std::move(sent_to);
   entry["body"] = body;
 
   auto all = lines();

@@ -1,7 +1,10 @@
 #pragma once
 // $IPFS_PATH/telemetry_sent.jsonl (0600): what left the machine. One JSON
-// line per attempt: time, endpoint, HTTP status or error, and the exact body.
-// Only the last 30 attempts are kept.
+// line per attempt, however it ended: time, endpoint, HTTP status or error,
+// whether the body was written and to which URLs (the endpoint, then any
+// redirect targets), whether the attempt was abandoned (timeout, shutdown,
+// superseded by a newer collection), and the exact body. Only the last 30
+// attempts are kept. URL credentials never reach the file.
 
 #include "file_system.hpp"
 #include "sender.hpp"
@@ -20,6 +23,14 @@ namespace ipfs_telemetry {
 inline constexpr std::string_view k_sent_log_name = "telemetry_sent.jsonl";
 inline constexpr std::size_t k_sent_log_keep = 30;
 
+// Why an attempt ended without an answer that the service acted on.
+enum class abandon_reason {
+  none,        // answered, or failed before or without a deadline
+  timeout,     // Timeout ended it (also set from send_outcome::timed_out)
+  shutdown,    // the daemon stopped while it was in flight
+  superseded,  // a newer collection replaced its event while it was in flight
+};
+
 class sent_log {
  public:
   sent_log(file_system& fs, std::filesystem::path repo);
@@ -29,7 +40,8 @@ class sent_log {
   // is replaced atomically. A message on failure.
   boost::system::result<void, std::string> record(std::chrono::system_clock::time_point when,
                                                   std::string_view endpoint, const send_outcome& outcome,
-                                                  std::string_view body);
+                                                  std::string_view body,
+                                                  abandon_reason reason = abandon_reason::none);
 
   // The newest entry, nullopt when there is none (or the file is unreadable).
   std::optional<boost::json::object> last();

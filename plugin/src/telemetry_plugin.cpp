@@ -25,6 +25,7 @@
 #endif
 
 #include "ipfs_common/message_result.hpp"
+#include "ipfs_common/redact.hpp"
 
 namespace ipfs_telemetry {
 
@@ -109,15 +110,20 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
     }
   }
 
-  // An explicit opt-out (not an unrecognized value) removes the identifier.
+  // An explicit opt-out (not an unrecognized value) removes the identifier,
+  // at a daemon's start only: commands (status, show, erase) are read-only or
+  // need the UUID, whatever the environment says. `telemetry off` and
+  // `telemetry forget` remove it explicitly.
   if (mode_.mode == telemetry_mode::off && mode_.warning.empty()) {
     log_.info("telemetry disabled via opt-out");
-    uuid_store uuids(*deps_.fs, repo_);
-    auto removed = uuids.remove();
-    if (!removed)
-      log_.error(removed.error());
-    else if (*removed)
-      log_.info("removed existing telemetry UUID file due to opt-out");
+    if (context_ == IPFS_PLUGIN_CONTEXT_DAEMON) {
+      uuid_store uuids(*deps_.fs, repo_);
+      auto removed = uuids.remove();
+      if (!removed)
+        log_.error(removed.error());
+      else if (*removed)
+        log_.info("removed existing telemetry UUID file due to opt-out");
+    }
   }
 }
 
@@ -244,7 +250,7 @@ command_result telemetry_plugin::status(bool json) const {
     o["last_attempt"] = nullptr;
   }
 
-  if (json) return {IPFS_PLUGIN_OK, boost::json::serialize(o) + "\n"};
+  if (json) return {IPFS_PLUGIN_OK, ipfs_common::redact_credentials(boost::json::serialize(o)) + "\n"};
 
   std::string t;
   t += "Mode:      " + std::string(to_string(mode_.mode));
@@ -284,12 +290,14 @@ command_result telemetry_plugin::status(bool json) const {
       const auto* v = l.if_contains(k);
       return v && v->is_string() ? std::string(v->get_string()) : std::string();
     };
+    if (const auto* ab = l.if_contains("abandoned"); ab && ab->is_string())
+      result += " (abandoned: " + std::string(ab->get_string()) + ")";
     t += "Last sent: " + text("time") + " to " + text("endpoint") + ": " + result + " (all recent attempts: " +
          sent.path().string() + ")\n";
   } else {
     t += "Last sent: never\n";
   }
-  return {IPFS_PLUGIN_OK, t};
+  return {IPFS_PLUGIN_OK, ipfs_common::redact_credentials(t)};
 }
 
 command_result telemetry_plugin::show() const {
@@ -323,8 +331,10 @@ command_result telemetry_plugin::erase() const {
   auto loaded = uuids.load();
   if (!loaded) return {IPFS_PLUGIN_ERR_FAILED, loaded.error()};
   if (!loaded->has_value())
-    return {IPFS_PLUGIN_OK, "no telemetry UUID exists in " + uuids.path().string() +
-                                ": no collector holds data under an identifier of this node; nothing to erase\n"};
+    return {IPFS_PLUGIN_ERR_FAILED,
+            "no telemetry UUID in " + uuids.path().string() +
+                ": this node cannot prove which events are its own, so it cannot ask for their erasure (a "
+                "collector may still hold events sent under an earlier UUID; ask its operator)"};
 
   boost::asio::io_context ioc{1};
   auto made = deps_.make_sender(ioc.get_executor(), transport());

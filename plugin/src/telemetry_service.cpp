@@ -1,6 +1,7 @@
 #include "telemetry_service.hpp"
 
 #include "collect.hpp"
+#include "duration_math.hpp"
 #include "go_duration.hpp"
 #include "log_event.hpp"
 #include "notice.hpp"
@@ -16,9 +17,6 @@ namespace ipfs_telemetry {
 namespace asio = boost::asio;
 
 namespace {
-std::chrono::steady_clock::duration to_clock(std::chrono::nanoseconds d) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
-}
 // Log-friendly: whole milliseconds.
 std::string human(std::chrono::nanoseconds d) {
   return format_go_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
@@ -130,7 +128,8 @@ void telemetry_service::do_start() {
   log_.debug("telemetry: first collection in " + format_go_duration(settings_.delay) + ", then every " +
              format_go_duration(settings_.interval) + ", to " + settings_.endpoint);
   // Delay plus up to 10%: a fleet restarted together does not report together.
-  arm_timer(std::chrono::steady_clock::now() + to_clock(first_send_delay(settings_.delay, random_())));
+  // Saturating: a Delay too long for the clock means never.
+  arm_timer(deadline_after(std::chrono::steady_clock::now(), first_send_delay(settings_.delay, random_())));
 }
 
 void telemetry_service::arm_timer(std::chrono::steady_clock::time_point when) {
@@ -141,9 +140,12 @@ void telemetry_service::arm_timer(std::chrono::steady_clock::time_point when) {
 
 void telemetry_service::on_timer(boost::system::error_code ec) {
   if (ec || stopped_) return;
-  // Fixed rate with +/-5% jitter: the next collection is due an Interval after
-  // this one was due, whatever sending takes.
-  arm_timer(next_fire_ + to_clock(jittered_interval(settings_.interval, random_())));
+  // The next collection is due an Interval (plus up to 10%) after this one was
+  // due, whatever sending takes; but never less than an Interval from now, so a
+  // timer that fired late (a suspended machine, a host slow to answer) is not
+  // followed by a burst of catch-up collections.
+  const auto base = std::max(next_fire_, std::chrono::steady_clock::now());
+  arm_timer(deadline_after(base, jittered_interval(settings_.interval, random_())));
   collect();
 }
 
@@ -183,14 +185,22 @@ void telemetry_service::do_attempt() {
   in_flight_ = true;
   const std::uint64_t generation = ++generation_;
   sender_->async_send({settings_.endpoint, pending_, agent_version_},
-                      [this, generation](send_outcome o) { on_sent(generation, std::move(o)); });
+                      [this, generation, body = pending_](send_outcome o) {
+                        on_sent(generation, body, std::move(o));
+                      });
 }
 
-void telemetry_service::on_sent(std::uint64_t generation, send_outcome outcome) {
-  if (generation != generation_ || stopped_) return;  // superseded, or shutting down
-  in_flight_ = false;
-  if (auto r = sent_.record(std::chrono::system_clock::now(), settings_.endpoint, outcome, pending_); !r)
+void telemetry_service::on_sent(std::uint64_t generation, const std::string& body, send_outcome outcome) {
+  // Every attempt is recorded, also one that no longer matters: its body may
+  // well have reached the collector.
+  const bool superseded = generation != generation_;
+  const auto reason = superseded            ? abandon_reason::superseded
+                      : stopped_ && outcome.ec ? abandon_reason::shutdown
+                                               : abandon_reason::none;
+  if (auto r = sent_.record(std::chrono::system_clock::now(), settings_.endpoint, outcome, body, reason); !r)
     log_.warn("telemetry: " + r.error());
+  if (superseded || stopped_) return;
+  in_flight_ = false;
 
   switch (classify(outcome)) {
     case outcome_kind::success:
@@ -210,15 +220,17 @@ void telemetry_service::on_sent(std::uint64_t generation, send_outcome outcome) 
 }
 
 void telemetry_service::schedule_retry(const send_outcome& outcome) {
-  auto delay = backoff_delay(attempt_, settings_.retry_base, settings_.interval, random_());
-  std::string why = "backoff";
-  if (!outcome.ec && (outcome.status == 429 || outcome.status == 503) && !outcome.retry_after.empty()) {
-    if (auto ra = parse_retry_after(outcome.retry_after, std::chrono::system_clock::now())) {
-      delay = std::min(*ra, settings_.interval);
-      why = "Retry-After";
-    }
+  const auto plan = plan_retry(outcome, attempt_, settings_.retry_base, settings_.interval, random_(),
+                               std::chrono::system_clock::now());
+  if (plan.give_up) {
+    log_.warn("telemetry send to " + settings_.endpoint + " failed: " + outcome.describe() + "; gave up after " +
+              std::to_string(attempt_) + " attempts, the next collection makes a new event");
+    pending_.clear();
+    return;
   }
-  const auto when = std::chrono::steady_clock::now() + to_clock(delay);
+  const auto delay = plan.delay;
+  const std::string why = plan.from_retry_after ? "Retry-After" : "backoff";
+  const auto when = deadline_after(std::chrono::steady_clock::now(), delay);
   if (when >= next_fire_) {
     log_.warn("telemetry send to " + settings_.endpoint + " failed: " + outcome.describe() +
               "; the next collection replaces it");

@@ -78,7 +78,7 @@ class telemetry_service {
   void on_timer(boost::system::error_code ec);
   void collect();
   void do_attempt();
-  void on_sent(std::uint64_t generation, send_outcome outcome);
+  void on_sent(std::uint64_t generation, const std::string& body, send_outcome outcome);
   void schedule_retry(const send_outcome& outcome);
   void retire();
 
