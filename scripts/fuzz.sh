@@ -11,7 +11,7 @@ cmake --build --preset fuzz -j "$(nproc)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipfs-telemetry-fuzz-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failed=0
-for target in plugin_config go_duration uuid_file collector_request; do
+for target in plugin_config go_duration schedule uuid_file collector_request; do
   # Work on a copy: new inputs found in CI are not written into the source tree.
   mkdir -p "$work/$target"
   cp -r "fuzz/corpus/$target/." "$work/$target/"
@@ -25,5 +25,5 @@ for target in plugin_config go_duration uuid_file collector_request; do
     failed=$((failed + 1))
   fi
 done
-echo "$((4 - failed)) passed, $failed failed"
+echo "$((5 - failed)) passed, $failed failed"
 exit "$failed"
