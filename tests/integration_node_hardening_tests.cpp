@@ -239,6 +239,24 @@ BOOST_AUTO_TEST_CASE(repo_files_that_are_not_regular_files_are_refused_without_b
   BOOST_TEST(read_text(elsewhere) == "keep\n");
 }
 
+// Neighbours in the host: a FIFO among the repo's plugins used to block the
+// daemon's start in dlopen (with SIGTERM not yet taken); a FIFO as the config
+// blocked every command.
+BOOST_AUTO_TEST_CASE(the_host_never_blocks_on_a_fifo_in_the_repo) {
+  std::filesystem::create_directories(n.repo() / "plugins");
+  BOOST_REQUIRE(::mkfifo((n.repo() / "plugins" / "evil.so").c_str(), 0600) == 0);
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->log_has("evil.so: not a regular file"), d->log());
+  BOOST_TEST(d->stop(5s) == 0);
+
+  std::filesystem::rename(n.repo() / "config", dir.path() / "config.saved");
+  BOOST_REQUIRE(::mkfifo((n.repo() / "config").c_str(), 0600) == 0);
+  auto r = run({IPFS_STUB_BIN, "--repo-dir", n.repo().string(), "telemetry", "status"}, {}, 5s);
+  BOOST_TEST(r.exit_code == 1, r.err);  // -1: killed after 5 s, still blocked
+  BOOST_TEST(r.err.find("FIFO") != std::string::npos, r.err);
+}
+
 // A URL refused for a reason other than its credentials (a bad port, trailing
 // garbage) used to be quoted whole, password included.
 BOOST_AUTO_TEST_CASE(no_secret_in_any_log_status_or_record) {

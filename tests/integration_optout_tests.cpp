@@ -179,10 +179,11 @@ BOOST_AUTO_TEST_CASE(failed_erasure_changes_nothing) {
   BOOST_TEST(collector.events().size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(erase_without_a_uuid_has_nothing_to_do) {
+BOOST_AUTO_TEST_CASE(erase_without_a_uuid_cannot_prove_ownership) {
   auto r = n.cli({"telemetry", "erase"});
-  BOOST_TEST(r.exit_code == 0, r.err);
-  BOOST_TEST(r.out.find("nothing to erase") != std::string::npos, r.out);
+  BOOST_TEST(r.exit_code == 1, r.err);  // never "done": a collector may hold events under an earlier UUID
+  BOOST_TEST(r.err.find("cannot prove") != std::string::npos, r.err);
+  BOOST_TEST(r.out.empty(), r.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

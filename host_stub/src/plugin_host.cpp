@@ -144,6 +144,13 @@ void plugin_host::load_file(const std::filesystem::path& file) {
                                             ".Disabled); not loaded: " + file.string());
     return;
   }
+  // dlopen would block on a FIFO (and SIGTERM is not taken yet): only regular
+  // files (a symlink to one is fine: installed plugins are often links).
+  std::error_code sec;
+  if (!std::filesystem::is_regular_file(file, sec)) {
+    log_.log(log_level::error, "plugin", "cannot load plugin " + file.string() + ": not a regular file");
+    return;
+  }
   void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* err = ::dlerror();
