@@ -110,6 +110,28 @@ BOOST_AUTO_TEST_CASE(unknown_keys_warn_with_the_accepted_list) {
   BOOST_TEST(r.warnings.size() == 1u);
   BOOST_TEST(any_warning_has(r, "Endpiont"));
   BOOST_TEST(any_warning_has(r, "Mode, Endpoint, Delay, Interval"));
+  BOOST_TEST(any_warning_has(r, "did you mean Endpoint?"));
+}
+
+// Go's encoding/json matches keys case-insensitively: a Kubo user's "mode"
+// must opt out exactly as "Mode" does.
+BOOST_AUTO_TEST_CASE(keys_match_in_any_letter_case_as_go_decodes_them) {
+  auto r = parse(R"({"mode":"off","ENDPOINT":"https://t.example/","delay":"1s","interval":"2h","timeout":"5s",
+                     "cafile":"/ca.pem","allowhttp":true})");
+  BOOST_TEST(r.warnings.empty());
+  BOOST_TEST(*r.config.mode == "off");
+  BOOST_TEST(r.config.endpoint == "https://t.example/");
+  BOOST_TEST(r.config.delay.count() == std::chrono::nanoseconds(1s).count());
+  BOOST_TEST(r.config.interval.count() == std::chrono::nanoseconds(2h).count());
+  BOOST_TEST(r.config.timeout.count() == std::chrono::nanoseconds(5s).count());
+  BOOST_TEST(r.config.ca_file == "/ca.pem");
+  BOOST_TEST(r.config.allow_http);
+
+  auto twice = parse(R"({"Mode":"on","mode":"off"})");  // the later one wins, as in Go, with a warning
+  BOOST_TEST(*twice.config.mode == "off");
+  BOOST_TEST(any_warning_has(twice, "more than once"));
+  auto bad = parse(R"({"delay":"soon"})");  // warnings name the canonical key
+  BOOST_TEST(any_warning_has(bad, "Plugins.Plugins.telemetry.Config.Delay"));
 }
 
 BOOST_AUTO_TEST_CASE(non_object_config_warns_and_uses_defaults) {
