@@ -174,6 +174,36 @@ BOOST_AUTO_TEST_CASE(config_cli_get_set_and_errors) {
   BOOST_TEST(missing.err.find("\"No.Such\" has no value") != std::string::npos);
 }
 
+// An opt-out must never fail silently: a typo in the plugin's name, or a value
+// the plugin will not accept, is reported when it is set, not at some later
+// daemon start.
+BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
+  auto r = n.cli({"config", "Plugins.Plugins.telemtry.Config.Mode", "off"});
+  BOOST_TEST(r.exit_code == 0, r.err);  // saved, as Kubo saves it
+  BOOST_TEST(r.err.find("no plugin named \"telemtry\" is installed; did you mean \"telemetry\"?") != std::string::npos,
+             r.err);
+
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay", "soon"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("Plugins.Plugins.telemetry.Config.Delay: invalid duration \"soon\"") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+
+  // Lower case works as in Kubo (Go's case-insensitive JSON keys): the opt-out takes effect.
+  n.set("Plugins.Plugins.telemetry.Config.Delay", "0s");
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.mode", "off"});
+  BOOST_TEST(r.err.find("telemetry disabled via opt-out") != std::string::npos, r.err);
+  auto st = n.cli({"telemetry", "status", "--json"});
+  BOOST_REQUIRE(st.exit_code == 0);
+  BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
+
+  // A disabled plugin is still a known name; setting Disabled itself is not a typo.
+  r = n.cli({"config", "--bool", "Plugins.Plugins.telemetry.Disabled", "true"});
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"});
+  BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(repo_comes_from_ipfs_path) {
   auto r = run({IPFS_STUB_BIN, "config", "Bootstrap"}, {{"IPFS_PATH", n.repo().string()}});
   BOOST_TEST(r.exit_code == 0);

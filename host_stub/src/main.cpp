@@ -7,6 +7,8 @@
 #include "plugin_host.hpp"
 #include "repo.hpp"
 
+#include "ipfs_common/edit_distance.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
@@ -74,7 +76,55 @@ int cmd_init(const std::filesystem::path& repo, const std::vector<std::string>& 
   return 0;
 }
 
-int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>& args) {
+// Loads the repo's config and sets up the shared node state.
+ipfs_common::message_result<node_state> load_state(const std::filesystem::path& repo, bool daemon) {
+  auto cfg = load_config(repo);
+  if (!cfg) return ipfs_common::fail(cfg.error());
+  node_state s;
+  s.repo = repo;
+  s.config = std::move(*cfg);
+  s.agent_version = agent_version();
+  s.daemon = daemon;
+  s.online = false;
+  s.getenv = &read_env;
+  return s;
+}
+
+// After `config` set a key under Plugins.Plugins.<name>: an opt-out must
+// never fail silently, so a <name> that no installed plugin has is named
+// (with the nearest installed name), and the plugin itself checks its new
+// config at once, as the daemon would (its init warns naming the key). The
+// check loads plugins whatever their Disabled says and changes nothing.
+void check_plugin_setting(const std::filesystem::path& repo, const std::string& key, go_logger& log) {
+  constexpr std::string_view prefix = "Plugins.Plugins.";
+  if (key.rfind(prefix, 0) != 0) return;
+  const std::string name = key.substr(prefix.size(), key.find('.', prefix.size()) - prefix.size());
+  if (name.empty()) return;
+  auto state = load_state(repo, false);
+  if (!state) return;
+  if (auto* plugins_obj = state->config.is_object() ? state->config.as_object().if_contains("Plugins") : nullptr;
+      plugins_obj && plugins_obj->is_object())
+    if (auto* each = plugins_obj->as_object().if_contains("Plugins"); each && each->is_object())
+      for (auto& kv : each->as_object())
+        if (kv.value().is_object()) kv.value().as_object().erase("Disabled");
+  plugin_host plugins(log, *state);
+  plugins.load(plugin_dirs(repo));
+  const auto names = plugins.names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string installed, nearest;
+    for (const auto& n : names) {
+      installed += (installed.empty() ? "" : ", ") + n;
+      if (ipfs_common::edit_distance(n, name) <= 3) nearest = n;
+    }
+    std::cerr << "Warning: no plugin named \"" << name << "\" is installed"
+              << (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?") << " (installed: "
+              << (installed.empty() ? "none" : installed) << "). " << key << " was saved but nothing reads it.\n";
+    return;
+  }
+  plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // the plugin's own warnings go to stderr
+}
+
+int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>& args, go_logger& log) {
   po::options_description opts("config options");
   opts.add_options()("json", "parse VALUE as JSON")("bool", "parse VALUE as true or false")(
       "key", po::value<std::string>())("value", po::value<std::string>());
@@ -94,22 +144,10 @@ int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>
   }
   const auto kind = vm.count("json") ? value_kind::json : vm.count("bool") ? value_kind::boolean : value_kind::string;
   if (auto r = config_set(repo, key, vm["value"].as<std::string>(), kind); !r) return error_exit(r.error());
+  check_plugin_setting(repo, key, log);
   return 0;
 }
 
-// Loads the repo's config and sets up the shared node state.
-ipfs_common::message_result<node_state> load_state(const std::filesystem::path& repo, bool daemon) {
-  auto cfg = load_config(repo);
-  if (!cfg) return ipfs_common::fail(cfg.error());
-  node_state s;
-  s.repo = repo;
-  s.config = std::move(*cfg);
-  s.agent_version = agent_version();
-  s.daemon = daemon;
-  s.online = false;
-  s.getenv = &read_env;
-  return s;
-}
 
 int cmd_daemon(const std::filesystem::path& repo, const std::vector<std::string>& args, go_logger& log) {
   po::options_description opts("daemon options");
@@ -249,7 +287,7 @@ int main(int argc, char** argv) {
     if (!repo) return error_exit(repo.error());
 
     if (command == "init") return cmd_init(*repo, args);
-    if (command == "config") return cmd_config(*repo, args);
+    if (command == "config") return cmd_config(*repo, args, log);
     if (command == "daemon") return cmd_daemon(*repo, args, log);
     return cmd_plugin(*repo, command, args, log);
   } catch (const po::error& e) {

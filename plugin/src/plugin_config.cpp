@@ -6,11 +6,9 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
-#include <algorithm>
 #include <array>
-#include <cctype>
-#include <vector>
 
+#include "ipfs_common/edit_distance.hpp"
 #include "ipfs_common/message_result.hpp"
 #include "ipfs_common/redact.hpp"
 
@@ -24,33 +22,6 @@ constexpr std::array<std::string_view, 7> k_known_keys = {"Mode",    "Endpoint",
                                                           "Timeout", "CAFile",   "AllowHTTP"};
 
 std::string key_name(std::string_view key) { return std::string(k_config_key_prefix) + std::string(key); }
-
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-// Levenshtein distance, case-insensitive, for "did you mean" hints on short keys.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  if (a.size() > 64 || b.size() > 64) return 64;
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string known_keys_list() {
   std::string out;
@@ -140,11 +111,11 @@ config_parse_result parse_plugin_config(const boost::json::value& config) {
   for (const auto& kv : *obj) {
     std::string_view name;
     for (auto k : k_known_keys)
-      if (same_ignoring_case(kv.key(), k)) name = k;
+      if (ipfs_common::equal_ignoring_case(kv.key(), k)) name = k;
     if (name.empty()) {
       std::string hint;
       for (auto k : k_known_keys)
-        if (edit_distance(kv.key(), k) <= 2) hint = " (did you mean " + std::string(k) + "?)";
+        if (ipfs_common::edit_distance(kv.key(), k) <= 2) hint = " (did you mean " + std::string(k) + "?)";
       warnings.push_back(key_name(kv.key()) + ": unknown key, ignored" + hint + "; accepted keys: " +
                          known_keys_list() + " (in any letter case)");
       continue;
