@@ -105,8 +105,22 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
   BOOST_TEST(d->stop() == 0);
 
+  // Its commands still work, loaded for the command alone, and say that nothing is sent.
   auto r = n.cli({"telemetry", "status"});
-  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("Plugin:    disabled") != std::string::npos, r.out);
+  BOOST_TEST(r.err.find("loaded for this command only") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "status", "--json"});
+  BOOST_REQUIRE(r.exit_code == 0);
+  auto st = boost::json::parse(r.out).as_object();
+  BOOST_TEST(st.at("plugin_disabled").as_bool());
+  BOOST_TEST(!st.at("will_send").as_bool());
+  write_text(n.uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  BOOST_TEST(n.cli({"telemetry", "forget"}).exit_code == 0);
+  BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
+  BOOST_TEST(n.cli({"telemetry", "off"}).exit_code == 0);
+  BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode"}).out == "off\n");
+  n.set("Plugins.Plugins.telemetry.Config.Mode", "on");
 
   // Enabled and sending: the plugin adds exactly one thread.
   n.set_json("Plugins.Plugins.telemetry.Disabled", "false");
@@ -202,6 +216,34 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"});
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+}
+
+// With telemetry off, or an endpoint that will not be used, status says so
+// plainly instead of showing a schedule that will never run.
+BOOST_AUTO_TEST_CASE(status_says_plainly_when_nothing_will_be_sent) {
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "http://collector.example/");  // clear text beyond loopback
+  auto r = n.cli({"telemetry", "status"});
+  BOOST_REQUIRE(r.exit_code == 0);
+  BOOST_TEST(r.out.find("not used: refusing to send telemetry in clear text") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Sending:   nothing will be sent") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Schedule:") == std::string::npos, r.out);
+
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "http://127.0.0.1:99999/");
+  r = n.cli({"telemetry", "status", "--json"});
+  auto st = boost::json::parse(r.out).as_object();
+  BOOST_TEST(!st.at("will_send").as_bool());
+  BOOST_TEST(std::string(st.at("endpoint_problem").as_string()).find("no valid port") != std::string::npos);
+
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "http://127.0.0.1:9/");
+  r = n.cli({"telemetry", "status"}, {{"IPFS_TELEMETRY", "off"}});
+  BOOST_TEST(r.out.find("Sending:   nothing will be sent: telemetry is off (IPFS_TELEMETRY)") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Schedule:") == std::string::npos, r.out);
+  r = n.cli({"telemetry", "status"});
+  BOOST_TEST(r.out.find("Schedule:  first send") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Sending:") == std::string::npos, r.out);
+  st = boost::json::parse(n.cli({"telemetry", "status", "--json"}).out).as_object();
+  BOOST_TEST(st.at("will_send").as_bool());
+  BOOST_TEST(st.at("not_sending_reason").is_null());
 }
 
 BOOST_AUTO_TEST_CASE(repo_comes_from_ipfs_path) {

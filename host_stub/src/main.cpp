@@ -8,8 +8,10 @@
 #include "repo.hpp"
 
 #include "ipfs_common/edit_distance.hpp"
+#include "ipfs_common/json_path.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 
@@ -225,6 +227,18 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   if (args.empty()) return error_exit(plugin + " needs a subcommand; see 'ipfs-stub --help'");
   auto state = load_state(repo, false);
   if (!state) return error_exit(state.error());
+  // A disabled plugin's commands still work (`telemetry status`, `off`,
+  // `forget`, `erase` are how one checks and cleans up after disabling): it
+  // is loaded for this command alone, and the user is told. The daemon never
+  // loads it.
+  const auto* disabled_flag = ipfs_common::find_path(state->config, std::vector<std::string>{"Plugins", "Plugins", plugin, "Disabled"});
+  const bool disabled = disabled_flag && disabled_flag->is_bool() && disabled_flag->get_bool();
+  if (disabled) {
+    state->config.as_object()["Plugins"].as_object()["Plugins"].as_object()[plugin].as_object().erase("Disabled");
+    log.log(log_level::info, "plugin",
+            "plugin " + plugin + " is disabled (Plugins.Plugins." + plugin +
+                ".Disabled); loaded for this command only, the daemon does not load it");
+  }
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
@@ -237,6 +251,21 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   auto out = plugins.command(plugin, args[0], boost::json::serialize(rest));
   if (!out) return error_exit(out.error());
   if (out->status != IPFS_PLUGIN_OK) return error_exit(out->text);
+  if (disabled && args[0] == "status") {
+    // Whatever the plugin's own settings say, a daemon sends nothing.
+    boost::system::error_code ec;
+    auto jv = boost::json::parse(out->text, ec);
+    if (!ec && jv.is_object()) {
+      auto& o = jv.as_object();
+      o["plugin_disabled"] = true;
+      o["will_send"] = false;
+      o["not_sending_reason"] = "the plugin is disabled (Plugins.Plugins." + plugin + ".Disabled)";
+      out->text = boost::json::serialize(jv) + "\n";
+    } else {
+      out->text = "Plugin:    disabled (Plugins.Plugins." + plugin +
+                  ".Disabled): the daemon does not load it, nothing will be sent\n" + out->text;
+    }
+  }
   std::cout << out->text << std::flush;
   return 0;
 }

@@ -97,6 +97,9 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
 
   if (config_.endpoint_invalid) {
     endpoint_source_ = endpoint_source::invalid;
+    const std::string key = std::string(k_config_key_prefix) + "Endpoint: ";
+    for (const auto& w : parsed.warnings)
+      if (w.rfind(key, 0) == 0) endpoint_problem_ = w;
   } else if (!config_.endpoint.empty()) {
     endpoint_ = config_.endpoint;
     endpoint_source_ = endpoint_source::config;
@@ -106,7 +109,8 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
       endpoint_source_ = endpoint_source::build_default;
     } else {
       endpoint_source_ = endpoint_source::invalid;
-      log_.error("telemetry: the build's default endpoint is unusable: " + v.error());
+      endpoint_problem_ = "the build's default endpoint is unusable: " + v.error();
+      log_.error("telemetry: " + endpoint_problem_);
     }
   }
 
@@ -135,26 +139,15 @@ void telemetry_plugin::start() {
     log_.info("telemetry collection skipped: opted out");
     return;
   }
-  if (endpoint_source_ == endpoint_source::invalid) {
-    log_.warn("telemetry: Plugins.Plugins.telemetry.Config.Endpoint is unusable; nothing will be sent");
+  if (auto blocker = endpoint_blocker()) {
+    if (endpoint_source_ == endpoint_source::none)
+      log_.info("telemetry: " + *blocker);
+    else
+      log_.warn("telemetry: " + *blocker);
     return;
   }
-  if (endpoint_.empty()) {
-    log_.info(
-        "telemetry: no endpoint configured (Plugins.Plugins.telemetry.Config.Endpoint) and this build has no "
-        "default endpoint; nothing will be sent and no UUID is written");
-    return;
-  }
-  if (auto refusal = plain_http_refusal(endpoint_, config_.allow_http)) {
-    log_.warn(*refusal);
-    return;
-  }
-  if (auto proxy = choose_proxy(endpoint_, deps_.getenv); !proxy) {
-    log_.warn("telemetry: " + proxy.error() + "; nothing will be sent");
-    return;
-  } else if (*proxy) {
+  if (auto proxy = choose_proxy(endpoint_, deps_.getenv); proxy && *proxy)
     log_.debug("telemetry: sending through proxy " + (*proxy)->display);
-  }
   service_settings s;
   s.repo = repo_;
   s.endpoint = endpoint_;
@@ -175,6 +168,19 @@ void telemetry_plugin::close() {
     service_->stop();
     service_.reset();
   }
+}
+
+std::optional<std::string> telemetry_plugin::endpoint_blocker() const {
+  if (endpoint_source_ == endpoint_source::invalid)
+    return (endpoint_problem_.empty() ? std::string(k_config_key_prefix) + "Endpoint is unusable"
+                                      : endpoint_problem_) +
+           (endpoint_problem_.find("nothing will be sent") == std::string::npos ? "; nothing will be sent" : "");
+  if (endpoint_.empty())
+    return std::string("no endpoint configured (") + std::string(k_config_key_prefix) +
+           "Endpoint) and this build has no default endpoint; nothing will be sent and no UUID is written";
+  if (auto refusal = plain_http_refusal(endpoint_, config_.allow_http)) return *refusal;
+  if (auto proxy = choose_proxy(endpoint_, deps_.getenv); !proxy) return proxy.error() + "; nothing will be sent";
+  return std::nullopt;
 }
 
 transport_settings telemetry_plugin::transport() const {
@@ -238,6 +244,20 @@ command_result telemetry_plugin::status(bool json) const {
   if (!loaded) o["uuid_error"] = loaded.error();
   bool retired = !endpoint_.empty() && marker.retires(endpoint_);
   o["retired"] = retired;
+  // Whether a daemon started now would send, and if not, the first reason.
+  const auto blocker = endpoint_blocker();
+  std::optional<std::string> not_sending;
+  if (mode_.mode == telemetry_mode::off)
+    not_sending = "telemetry is off" + (mode_.source == mode_source::default_
+                                            ? std::string()
+                                            : " (" + std::string(to_string(mode_.source)) + ")");
+  else if (blocker)
+    not_sending = *blocker;
+  else if (retired)
+    not_sending = "this node is retired from " + endpoint_;
+  o["will_send"] = !not_sending.has_value();
+  o["not_sending_reason"] = not_sending ? boost::json::value(*not_sending) : boost::json::value(nullptr);
+  if (blocker) o["endpoint_problem"] = *blocker;
   if (retired_by && retired_by->has_value()) o["retired_by"] = **retired_by;
   sent_log sent(*deps_.fs, repo_);
   auto last = sent.last();
@@ -260,13 +280,19 @@ command_result telemetry_plugin::status(bool json) const {
     t += " (from " + std::string(to_string(mode_.source)) + "=\"" + mode_.raw + "\")\n";
   if (!mode_.warning.empty()) t += "Warning:   " + mode_.warning + "\n";
   if (endpoint_source_ == endpoint_source::invalid)
-    t += "Endpoint:  unusable (see the warning above); nothing is sent\n";
+    t += "Endpoint:  unusable: " + *blocker + "\n";
   else if (endpoint_.empty())
-    t += "Endpoint:  none configured and no build default; nothing is sent\n";
+    t += "Endpoint:  none configured and no build default\n";
+  else if (blocker)
+    t += "Endpoint:  " + endpoint_ + " (" + std::string(to_string(endpoint_source_)) + "), not used: " + *blocker +
+         "\n";
   else
     t += "Endpoint:  " + endpoint_ + " (" + std::string(to_string(endpoint_source_)) + ")\n";
-  t += "Schedule:  first send " + format_go_duration(config_.delay) + " after daemon start, then every " +
-       format_go_duration(config_.interval) + "\n";
+  if (not_sending)
+    t += "Sending:   nothing will be sent: " + *not_sending + "\n";
+  else
+    t += "Schedule:  first send " + format_go_duration(config_.delay) + " after daemon start, then every " +
+         format_go_duration(config_.interval) + "\n";
   if (!loaded)
     t += "UUID:      unreadable: " + loaded.error() + "\n";
   else if (loaded->has_value())
@@ -324,8 +350,7 @@ command_result telemetry_plugin::erase() const {
   if (endpoint_source_ == endpoint_source::invalid || endpoint_.empty())
     return {IPFS_PLUGIN_ERR_FAILED,
             "no usable endpoint (Plugins.Plugins.telemetry.Config.Endpoint); cannot tell which collector to ask"};
-  if (auto refusal = plain_http_refusal(endpoint_, config_.allow_http)) return {IPFS_PLUGIN_ERR_FAILED, *refusal};
-  if (auto proxy = choose_proxy(endpoint_, deps_.getenv); !proxy) return {IPFS_PLUGIN_ERR_FAILED, proxy.error()};
+  if (auto blocker = endpoint_blocker()) return {IPFS_PLUGIN_ERR_FAILED, *blocker};
 
   uuid_store uuids(*deps_.fs, repo_);
   auto loaded = uuids.load();

@@ -63,6 +63,10 @@ class telemetry_plugin {
   boost::system::result<node_facts, std::string> query_facts() const;
   // The send rules from the config, for the service and for erasure alike.
   transport_settings transport() const;
+  // Why nothing can go to the endpoint (no endpoint, an unusable one, clear
+  // text refused, an unusable proxy variable), as a message for the user;
+  // nullopt when the endpoint may be used. The mode is not considered.
+  std::optional<std::string> endpoint_blocker() const;
   command_result status(bool json) const;
   command_result show() const;
   command_result erase() const;
@@ -77,6 +81,7 @@ class telemetry_plugin {
   mode_decision mode_;
   std::string endpoint_;  // effective; empty when nothing may be sent
   endpoint_source endpoint_source_ = endpoint_source::none;
+  std::string endpoint_problem_;  // with endpoint_source::invalid: why
   std::chrono::steady_clock::time_point init_time_;
   std::unique_ptr<telemetry_service> service_;
 };
