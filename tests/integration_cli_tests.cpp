@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <sstream>
 #include <thread>
 
 using namespace test_support;
@@ -244,6 +245,66 @@ BOOST_AUTO_TEST_CASE(status_says_plainly_when_nothing_will_be_sent) {
   st = boost::json::parse(n.cli({"telemetry", "status", "--json"}).out).as_object();
   BOOST_TEST(st.at("will_send").as_bool());
   BOOST_TEST(st.at("not_sending_reason").is_null());
+}
+
+// Kubo's CLI habits: help everywhere (exit 0), exact option names with a
+// hint, no prefix guessing, "--" ending the options, --enc=json, config show,
+// GOLOG_LOG_FMT=json.
+BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"-h"}, {"config", "--help"}, {"daemon", "-h"}, {"init", "--help"},
+        {"telemetry", "--help"}, {"telemetry", "status", "--help"}, {"telemetry", "off", "-h"}, {"version", "--help"}}) {
+    auto r = n.cli(args);
+    BOOST_TEST(r.exit_code == 0, args.back() << ": " << r.err);
+    BOOST_TEST(r.out.find("USAGE") != std::string::npos, r.out);
+  }
+  BOOST_TEST(n.cli({"--version"}).out.find("ipfs-stub version") == 0u);
+  BOOST_TEST(n.cli({"version"}).out.find("ipfs-stub version") == 0u);
+
+  auto r = n.cli({"daemon", "--offlne"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"--offlne\" for 'ipfs-stub daemon' (did you mean \"--offline\"?)") !=
+                 std::string::npos, r.err);
+  r = n.cli({"daemon", "--off"});  // no silent prefix matching
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"--off\"") != std::string::npos, r.err);
+  r = n.cli({"--repo", "x", "init"});
+  BOOST_TEST(r.err.find("unknown option \"--repo\" (did you mean \"--repo-dir\"?)") != std::string::npos, r.err);
+  r = n.cli({"deamon"});
+  BOOST_TEST(r.err.find("unknown command \"deamon\" (did you mean \"daemon\"?)") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "stauts"});
+  BOOST_TEST(r.err.find("(did you mean \"status\"?)") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "status", "--foo"});
+  BOOST_TEST(r.err.find("unknown option \"--foo\"") != std::string::npos, r.err);
+
+  // "--" ends the options: a value may start with '-'.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay", "--", "-1s"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay"}).out == "-1s\n");
+  BOOST_TEST(r.err.find("\"-1s\" is too short") != std::string::npos, r.err);  // and checked at once
+
+  auto show = n.cli({"config", "show"});
+  BOOST_REQUIRE(show.exit_code == 0);
+  BOOST_TEST(boost::json::parse(show.out).at("Bootstrap").as_array().size() == 1u);
+
+  auto enc = n.cli({"telemetry", "status", "--enc=json"});
+  BOOST_TEST(enc.exit_code == 0, enc.err);
+  BOOST_TEST(boost::json::parse(enc.out).at("mode").as_string() == "on");
+  BOOST_TEST(n.cli({"telemetry", "status", "--enc", "json"}).out == enc.out);
+  BOOST_TEST(n.cli({"telemetry", "status", "--enc=text"}).out.find("Mode:") == 0u);
+  BOOST_TEST(n.cli({"telemetry", "status", "--enc=xml"}).exit_code == 1);
+
+  auto js = n.cli({"config", "Plugins.Plugins.telemetry.Config.Interval", "soon"}, {{"GOLOG_LOG_FMT", "json"}});
+  std::istringstream lines(js.err);
+  bool found = false;
+  for (std::string line; std::getline(lines, line);) {
+    auto o = boost::json::parse(line).as_object();  // every line is one JSON object
+    BOOST_TEST(o.contains("ts"));
+    BOOST_TEST(o.at("logger").as_string() == "telemetry");
+    if (std::string(o.at("msg").as_string()).find("Config.Interval") != std::string::npos)
+      found = o.at("level").as_string() == "warn";
+  }
+  BOOST_TEST(found, js.err);
 }
 
 BOOST_AUTO_TEST_CASE(repo_comes_from_ipfs_path) {

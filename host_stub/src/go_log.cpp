@@ -3,6 +3,9 @@
 #include "ipfs_common/message_result.hpp"
 #include "ipfs_common/time_format.hpp"
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +48,13 @@ boost::system::result<log_level, std::string> parse_level(std::string_view s, st
 
 }  // namespace
 
+boost::system::result<log_format, std::string> parse_golog_fmt(std::string_view spec) {
+  if (spec == "json") return log_format::json;
+  if (spec.empty() || spec == "color" || spec == "nocolor") return log_format::text;
+  return boost::system::result<log_format, std::string>(
+      boost::system::in_place_error, "GOLOG_LOG_FMT: \"" + std::string(spec) + "\" is not accepted; use json, color or nocolor");
+}
+
 boost::system::result<log_levels, std::string> parse_golog_level(std::string_view spec) {
   log_levels out;
   std::size_t pos = 0;
@@ -73,7 +83,8 @@ boost::system::result<log_levels, std::string> parse_golog_level(std::string_vie
   return out;
 }
 
-go_logger::go_logger(log_levels levels, int fd) : levels_(std::move(levels)), fd_(fd) {}
+go_logger::go_logger(log_levels levels, int fd, log_format format)
+    : levels_(std::move(levels)), fd_(fd), format_(format) {}
 
 bool go_logger::enabled(log_level level, std::string_view subsystem) const {
   return level >= levels_.threshold(subsystem) && level != log_level::fatal;
@@ -81,15 +92,27 @@ bool go_logger::enabled(log_level level, std::string_view subsystem) const {
 
 void go_logger::log(log_level level, std::string_view subsystem, std::string_view message) {
   if (!enabled(level, subsystem)) return;
+  const std::string ts = ipfs_common::rfc3339_utc(std::chrono::system_clock::now());
   std::string line;
-  line.reserve(message.size() + 64);
-  line += ipfs_common::rfc3339_utc(std::chrono::system_clock::now());
-  line += '\t';
-  line += to_string(level);
-  line += '\t';
-  line += subsystem;
-  line += '\t';
-  line += message;
+  if (format_ == log_format::json) {
+    std::string lower(to_string(level));
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    boost::json::object o;
+    o["level"] = lower;
+    o["ts"] = ts;
+    o["logger"] = subsystem;
+    o["msg"] = message;
+    line = boost::json::serialize(o);
+  } else {
+    line.reserve(message.size() + 64);
+    line += ts;
+    line += '\t';
+    line += to_string(level);
+    line += '\t';
+    line += subsystem;
+    line += '\t';
+    line += message;
+  }
   line += '\n';
   std::lock_guard lock(mutex_);
   const char* p = line.data();

@@ -31,11 +31,17 @@ struct log_levels {
 // message names the bad entry and the accepted levels.
 boost::system::result<log_levels, std::string> parse_golog_level(std::string_view spec);
 
+// GOLOG_LOG_FMT, as go-log reads it: "json" writes one JSON object per line
+// ({"level":"info","ts":"...","logger":"telemetry","msg":"..."}); "color",
+// "nocolor" and "" the tab-separated text (never coloured here).
+enum class log_format { text, json };
+boost::system::result<log_format, std::string> parse_golog_fmt(std::string_view spec);
+
 // Thread-safe writer. Each entry is written with a single write(2), so lines
 // from different threads never interleave.
 class go_logger {
  public:
-  explicit go_logger(log_levels levels, int fd = 2);
+  explicit go_logger(log_levels levels, int fd = 2, log_format format = log_format::text);
 
   bool enabled(log_level level, std::string_view subsystem) const;
   void log(log_level level, std::string_view subsystem, std::string_view message);
@@ -43,6 +49,7 @@ class go_logger {
  private:
   log_levels levels_;
   int fd_;
+  log_format format_;
   std::mutex mutex_;
 };
 

@@ -1,14 +1,15 @@
 // ipfs-stub: a small node daemon in the shape of Kubo's `ipfs`, for hosting
 // plugins built against ipfs_plugin/abi.h.
 
+#include "cli.hpp"
 #include "config_command.hpp"
 #include "go_log.hpp"
 #include "node_facts.hpp"
 #include "plugin_host.hpp"
 #include "repo.hpp"
 
-#include "ipfs_common/edit_distance.hpp"
 #include "ipfs_common/json_path.hpp"
+#include "ipfs_common/json_pretty.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -40,9 +41,10 @@ COMMANDS
   init                                   Create the repo and its config
   config KEY                             Print a config value
   config [--json | --bool] KEY VALUE     Set a config value (a string unless --json or --bool)
+  config show                            Print the whole config
   daemon [--offline] [--reachability Unknown|Public|Private]
                                          Run the node until SIGINT or SIGTERM
-  telemetry status [--json]              Telemetry mode, endpoint, UUID and retirement
+  telemetry status [--json | --enc=json] Telemetry mode, endpoint, UUID and retirement
   telemetry show                         The exact payload the node would send now
   telemetry erase                        Ask the collector to erase this node's events
   telemetry forget                       Remove the telemetry UUID file
@@ -50,9 +52,42 @@ COMMANDS
                                          with --erase, erase at the collector first
   version                                Print the version
 
-The repo is --repo-dir, else $IPFS_PATH, else ~/.ipfs.
-Logging: GOLOG_LOG_LEVEL, e.g. "telemetry=debug" or "error,telemetry=debug".
+GLOBAL OPTIONS (before the command)
+  --repo-dir DIR                         The repo (else $IPFS_PATH, else ~/.ipfs)
+  -h, --help                             This text; after a command, that command's help
+  --version                              Print the version
+
+Options are matched exactly; "--" ends them, so a value such as "-1s" can follow it.
+Logging: GOLOG_LOG_LEVEL, e.g. "telemetry=debug" or "error,telemetry=debug";
+GOLOG_LOG_FMT=json for one JSON object per line.
 )";
+
+// Help of each command, for `ipfs-stub <command> --help`.
+const char* command_help(const std::string& command) {
+  if (command == "init") return "USAGE\n  ipfs-stub init\n\nCreates the repo ($IPFS_PATH) and its config with Kubo's defaults.\n";
+  if (command == "config")
+    return "USAGE\n  ipfs-stub config KEY\n  ipfs-stub config [--json | --bool] [--] KEY VALUE\n  ipfs-stub config show\n\n"
+           "Prints or sets a dotted KEY of the config (e.g. Plugins.Plugins.telemetry.Config.Mode). VALUE is a\n"
+           "string unless --json (any JSON) or --bool (true or false). \"--\" ends the options, so a VALUE may\n"
+           "start with '-'. \"show\" prints the whole config. A key under Plugins.Plugins is checked when set.\n";
+  if (command == "daemon")
+    return "USAGE\n  ipfs-stub daemon [--offline] [--reachability Unknown|Public|Private]\n\n"
+           "Runs the node until SIGINT or SIGTERM. --offline: no network (plugins send nothing).\n"
+           "--reachability: what the node reports as its reachability (default Unknown).\n";
+  if (command == "telemetry")
+    return "USAGE\n"
+           "  ipfs-stub telemetry status [--json | --enc=json]  Mode, endpoint, schedule, UUID, retirement\n"
+           "  ipfs-stub telemetry show                          The exact payload the node would send now\n"
+           "  ipfs-stub telemetry erase                         Ask the collector to erase this node's events\n"
+           "  ipfs-stub telemetry forget                        Remove the telemetry UUID file\n"
+           "  ipfs-stub telemetry off [--erase]                 Opt out (config Mode \"off\") and remove the UUID;\n"
+           "                                                    with --erase, erase at the collector first\n\n"
+           "See docs/telemetry.md.\n";
+  if (command == "version") return "USAGE\n  ipfs-stub version\n\nPrints the version.\n";
+  return nullptr;
+}
+
+const std::vector<std::string> k_builtin_commands = {"init", "config", "daemon", "version", "telemetry"};
 
 std::optional<std::string> read_env(const char* name) {
   const char* v = std::getenv(name);
@@ -72,7 +107,8 @@ std::vector<std::filesystem::path> plugin_dirs(const std::filesystem::path& repo
 }
 
 int cmd_init(const std::filesystem::path& repo, const std::vector<std::string>& args) {
-  if (!args.empty()) return error_exit("init takes no arguments");
+  po::options_description opts("init options");
+  parse_command_line("init", args, opts, po::positional_options_description());
   if (auto r = init_repo(repo); !r) return error_exit(r.error());
   std::cout << "initialized repo at " << repo.string() << "\n";
   return 0;
@@ -113,13 +149,11 @@ void check_plugin_setting(const std::filesystem::path& repo, const std::string& 
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
-    std::string installed, nearest;
-    for (const auto& n : names) {
-      installed += (installed.empty() ? "" : ", ") + n;
-      if (ipfs_common::edit_distance(n, name) <= 3) nearest = n;
-    }
+    std::string installed;
+    for (const auto& n : names) installed += (installed.empty() ? "" : ", ") + n;
+    const auto near = nearest(name, names);
     std::cerr << "Warning: no plugin named \"" << name << "\" is installed"
-              << (nearest.empty() ? "" : "; did you mean \"" + nearest + "\"?") << " (installed: "
+              << (near ? "; did you mean \"" + *near + "\"?" : std::string()) << " (installed: "
               << (installed.empty() ? "none" : installed) << "). " << key << " was saved but nothing reads it.\n";
     return;
   }
@@ -132,10 +166,15 @@ int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>
       "key", po::value<std::string>())("value", po::value<std::string>());
   po::positional_options_description pos;
   pos.add("key", 1).add("value", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+  const auto vm = parse_command_line("config", args, opts, pos);
   if (!vm.count("key")) return error_exit("config needs a KEY; usage: ipfs-stub config [--json | --bool] KEY [VALUE]");
   const auto key = vm["key"].as<std::string>();
+  if (key == "show" && !vm.count("value") && !vm.count("json") && !vm.count("bool")) {
+    auto cfg = load_config(repo);
+    if (!cfg) return error_exit(cfg.error());
+    std::cout << ipfs_common::pretty_json(*cfg) << "\n";
+    return 0;
+  }
   if (vm.count("json") && vm.count("bool")) return error_exit("config: --json and --bool exclude each other");
   if (!vm.count("value")) {
     if (vm.count("json") || vm.count("bool")) return error_exit("config --json/--bool needs a VALUE");
@@ -155,8 +194,7 @@ int cmd_daemon(const std::filesystem::path& repo, const std::vector<std::string>
   po::options_description opts("daemon options");
   opts.add_options()("offline", "run without network")(
       "reachability", po::value<std::string>()->default_value("Unknown"), "Unknown, Public or Private");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  const auto vm = parse_command_line("daemon", args, opts, po::positional_options_description());
   const auto reach = vm["reachability"].as<std::string>();
   if (reach != "Unknown" && reach != "Public" && reach != "Private")
     return error_exit("--reachability: \"" + reach + "\" is not accepted; use Unknown, Public or Private");
@@ -202,7 +240,7 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
     if (args[i] == "--erase")
       erase = true;
     else
-      return error_exit("unknown argument \"" + args[i] + "\" for 'telemetry off'; accepted: --erase");
+      return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off'; accepted: --erase");
   }
   if (erase) {
     auto out = plugins.command("telemetry", "erase", "[]");
@@ -224,7 +262,6 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
 // `ipfs-stub <plugin> <command> [args]`: a command a plugin offers.
 int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, const std::vector<std::string>& args,
                go_logger& log) {
-  if (args.empty()) return error_exit(plugin + " needs a subcommand; see 'ipfs-stub --help'");
   auto state = load_state(repo, false);
   if (!state) return error_exit(state.error());
   // A disabled plugin's commands still work (`telemetry status`, `off`,
@@ -242,12 +279,34 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
-  if (std::find(names.begin(), names.end(), plugin) == names.end())
-    return error_exit("unknown command \"" + plugin + "\" (no such built-in command or loaded plugin); see 'ipfs-stub --help'");
+  if (std::find(names.begin(), names.end(), plugin) == names.end()) {
+    auto known = k_builtin_commands;
+    known.insert(known.end(), names.begin(), names.end());
+    std::string msg = "unknown command \"" + plugin + "\"";
+    if (auto n = nearest(plugin, known)) msg += " (did you mean \"" + *n + "\"?)";
+    return error_exit(msg + ": no such built-in command or loaded plugin; see 'ipfs-stub --help'");
+  }
+  if (args.empty()) return error_exit(plugin + " needs a subcommand; see 'ipfs-stub " + plugin + " --help'");
   plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, plugin);
   if (plugin == "telemetry" && args[0] == "off") return cmd_telemetry_off(repo, plugins, args);
+  // Kubo's --enc=json (or --enc json) is the plugin's --json; --enc=text its default.
   boost::json::array rest;
-  for (std::size_t i = 1; i < args.size(); ++i) rest.emplace_back(args[i]);
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::optional<std::string> enc;
+    if (a.rfind("--enc=", 0) == 0)
+      enc = a.substr(6);
+    else if (a == "--enc" && i + 1 < args.size())
+      enc = args[++i];
+    else if (a == "--enc")
+      return error_exit("--enc needs a value: json or text");
+    if (enc) {
+      if (*enc == "text") continue;
+      if (*enc != "json") return error_exit("--enc: \"" + *enc + "\" is not accepted; use json or text");
+      a = "--json";
+    }
+    rest.emplace_back(a);
+  }
   auto out = plugins.command(plugin, args[0], boost::json::serialize(rest));
   if (!out) return error_exit(out.error());
   if (out->status != IPFS_PLUGIN_OK) return error_exit(out->text);
@@ -283,42 +342,78 @@ int main(int argc, char** argv) {
     else
       level_error = parsed.error();
   }
-  go_logger log(levels);
+  log_format format = log_format::text;
+  std::optional<std::string> format_error;
+  if (auto spec = read_env("GOLOG_LOG_FMT")) {
+    if (auto parsed = parse_golog_fmt(*spec))
+      format = *parsed;
+    else
+      format_error = parsed.error();
+  }
+  go_logger log(levels, 2, format);
   if (level_error) log.log(log_level::error, "log", *level_error + "; using the default level info");
+  if (format_error) log.log(log_level::error, "log", *format_error + "; using the text format");
 
   try {
-    po::options_description global("global options");
-    global.add_options()("help,h", "show usage")("version", "print the version")(
-        "repo-dir", po::value<std::string>(), "repo directory")("command", po::value<std::string>())(
-        "args", po::value<std::vector<std::string>>());
-    po::positional_options_description pos;
-    pos.add("command", 1).add("args", -1);
-    auto parsed = po::command_line_parser(argc, argv).options(global).positional(pos).allow_unregistered().run();
-    po::variables_map vm;
-    po::store(parsed, vm);
-
-    if (vm.count("help") || !vm.count("command")) {
-      std::cout << k_usage;
-      return vm.count("help") ? 0 : 1;
+    // Global options come before the command; everything from the command on
+    // belongs to it, so that a command's own options (and "--") reach it intact.
+    std::optional<std::string> repo_flag;
+    std::optional<std::string> command;
+    std::vector<std::string> args;
+    bool help = false, version = false;
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (command) {
+        args.push_back(a);
+      } else if (a == "-h" || a == "--help") {
+        help = true;
+      } else if (a == "--version") {
+        version = true;
+      } else if (a == "--repo-dir" || a.rfind("--repo-dir=", 0) == 0) {
+        if (a == "--repo-dir") {
+          if (i + 1 >= argc) return error_exit("--repo-dir needs a directory; see 'ipfs-stub --help'");
+          repo_flag = argv[++i];
+        } else {
+          repo_flag = a.substr(std::string("--repo-dir=").size());
+        }
+      } else if (a == "--") {
+        if (i + 1 < argc) command = argv[++i];
+      } else if (!a.empty() && a[0] == '-') {
+        std::string name = a.substr(0, a.find('='));
+        std::string msg = "unknown option \"" + name + "\"";
+        if (auto n = nearest(name, {"--repo-dir", "--help", "--version"})) msg += " (did you mean \"" + *n + "\"?)";
+        return error_exit(msg + "; see 'ipfs-stub --help'");
+      } else {
+        command = a;
+      }
     }
-    const auto command = vm["command"].as<std::string>();
-    // Everything after the command, options included, belongs to it.
-    std::vector<std::string> args = po::collect_unrecognized(parsed.options, po::include_positional);
-    args.erase(args.begin());
-
-    if (command == "version" || vm.count("version")) {
+    if (version || (command && *command == "version" && !wants_help(args))) {
+      if (command && *command == "version" && !args.empty() && !wants_help(args))
+        return error_exit("version takes no arguments; see 'ipfs-stub version --help'");
       std::cout << "ipfs-stub version " << IPFS_STUB_VERSION << "\n";
       return 0;
     }
-    std::optional<std::string> repo_flag;
-    if (vm.count("repo-dir")) repo_flag = vm["repo-dir"].as<std::string>();
+    if (!command) {
+      std::cout << k_usage;
+      return help ? 0 : 1;
+    }
+    if (help || wants_help(args)) {
+      if (const char* h = command_help(*command)) {
+        std::cout << h;
+        return 0;
+      }
+      std::cout << k_usage;
+      return 0;
+    }
     auto repo = resolve_repo_path(repo_flag, &read_env);
     if (!repo) return error_exit(repo.error());
 
-    if (command == "init") return cmd_init(*repo, args);
-    if (command == "config") return cmd_config(*repo, args, log);
-    if (command == "daemon") return cmd_daemon(*repo, args, log);
-    return cmd_plugin(*repo, command, args, log);
+    if (*command == "init") return cmd_init(*repo, args);
+    if (*command == "config") return cmd_config(*repo, args, log);
+    if (*command == "daemon") return cmd_daemon(*repo, args, log);
+    return cmd_plugin(*repo, *command, args, log);
+  } catch (const usage_error& e) {
+    return error_exit(e.what());
   } catch (const po::error& e) {
     return error_exit(std::string(e.what()) + "; see 'ipfs-stub --help'");
   } catch (const std::exception& e) {

@@ -24,6 +24,7 @@
 #define TELEMETRY_DOCS_URL "docs/telemetry.md"
 #endif
 
+#include "ipfs_common/edit_distance.hpp"
 #include "ipfs_common/message_result.hpp"
 #include "ipfs_common/redact.hpp"
 
@@ -213,15 +214,18 @@ command_result telemetry_plugin::command(std::string_view name, const boost::jso
       json = true;
     else
       return {IPFS_PLUGIN_ERR_INVALID_ARGUMENT,
-              "unknown argument " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) +
+              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) +
                   "'; accepted: --json (status only)"};
   }
   if (name == "status") return status(json);
   if (name == "show" && !json) return show();
   if (name == "erase" && !json) return erase();
   if (name == "forget" && !json) return forget();
-  return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND, "unknown telemetry command \"" + std::string(name) +
-                                               "\"; accepted: status [--json], show, erase, forget"};
+  std::string hint;
+  for (const char* known : {"status", "show", "erase", "forget"})
+    if (ipfs_common::edit_distance(name, known) <= 2) hint = " (did you mean \"" + std::string(known) + "\"?)";
+  return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND, "unknown telemetry command \"" + std::string(name) + "\"" + hint +
+                                               "; accepted: status [--json], show, erase, forget"};
 }
 
 command_result telemetry_plugin::status(bool json) const {
