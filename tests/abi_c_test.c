@@ -143,6 +143,16 @@ int main(int argc, char** argv) {
   CHECK(strstr(logged, "telemetry collection skipped: opted out") != NULL);
   CHECK(d->close(inst) == IPFS_PLUGIN_OK);
 
+  /* A host of the first ABI revision passes a smaller env (no host_command,
+   * docs_url): still accepted; anything shorter is not. */
+  env.context = IPFS_PLUGIN_CONTEXT_COMMAND;
+  env.struct_size = (uint32_t)IPFS_PLUGIN_ENV_MIN_SIZE;
+  inst = NULL;
+  CHECK(d->init(&env, &inst) == IPFS_PLUGIN_OK);
+  CHECK(d->close(inst) == IPFS_PLUGIN_OK);
+  env.struct_size = (uint32_t)IPFS_PLUGIN_ENV_MIN_SIZE - 1;
+  CHECK(d->init(&env, &inst) == IPFS_PLUGIN_ERR_INVALID_ARGUMENT);
+
   rmdir(repo);
   CHECK(dlclose(h) == 0);
   /* Really unloaded: nothing of the plugin stays mapped after dlclose. */

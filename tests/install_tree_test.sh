@@ -29,5 +29,18 @@ check grep -q '"mode":"on"' <<<"$out"
 mv "$prefix/bin" "$prefix/bin2" && mkdir "$prefix/bin" && mv "$prefix/bin2/ipfs-stub" "$prefix/bin/"
 check "$prefix/bin/ipfs-stub" telemetry show
 
+# The first-run notice names the host's command and points at the docs where
+# this prefix put them, not where the build was configured to.
+"$prefix/bin/ipfs-stub" config Plugins.Plugins.telemetry.Config.Endpoint http://127.0.0.1:9/ >/dev/null 2>&1
+"$prefix/bin/ipfs-stub" config Plugins.Plugins.telemetry.Config.Delay 1h >/dev/null 2>&1
+"$prefix/bin/ipfs-stub" daemon >"$prefix/daemon.out" 2>"$prefix/daemon.err" &
+daemon=$!
+for _ in $(seq 1 100); do grep -q "Daemon is ready" "$prefix/daemon.out" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$daemon"; wait "$daemon" || true
+learn=$(sed -n 's/^Learn more: //p' "$prefix/daemon.err")
+check test "$learn" = "$prefix/share/doc/ipfs_telemetry/telemetry.md"
+check test -f "$learn"
+check grep -q "ipfs-stub config Plugins.Plugins.telemetry.Config.Mode off" "$prefix/daemon.err"
+
 echo "$((fail == 0 ? 1 : 0)) passed, $fail failed"
 exit $fail

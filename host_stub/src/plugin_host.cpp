@@ -13,6 +13,10 @@
 #include <cstring>
 #include <system_error>
 
+#ifndef IPFS_STUB_DOCDIR
+#define IPFS_STUB_DOCDIR "share/doc/ipfs_telemetry"
+#endif
+
 namespace ipfs_stub {
 
 using ipfs_common::fail;
@@ -96,6 +100,16 @@ std::filesystem::path bundled_plugin_dir() {
   if (n <= 0) return {};
   buf[n] = '\0';
   return std::filesystem::path(buf).parent_path().parent_path() / "lib" / "ipfs-stub" / "plugins";
+}
+
+std::string bundled_docs_file() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return {};
+  buf[n] = '\0';
+  const auto file = std::filesystem::path(buf).parent_path().parent_path() / IPFS_STUB_DOCDIR / "telemetry.md";
+  std::error_code ec;
+  return std::filesystem::is_regular_file(file, ec) ? file.string() : std::string();
 }
 
 plugin_host::plugin_host(go_logger& log, const node_state& state) : log_(log), state_(state) {
@@ -199,6 +213,9 @@ void plugin_host::init_all(int32_t context, const std::string& only) {
     env.repo_path = repo.c_str();
     env.config_json = cfg_text.c_str();
     env.services = &services_;
+    env.host_command = "ipfs-stub";
+    const std::string docs = bundled_docs_file();
+    env.docs_url = docs.empty() ? nullptr : docs.c_str();
     int32_t rc = p.desc->init(&env, &p.instance);
     if (rc != IPFS_PLUGIN_OK || !p.instance) {
       log_.log(log_level::error, "plugin",

@@ -24,6 +24,10 @@ ipfs_common::message_result<void> validate_descriptor(const ipfs_plugin_descript
 // The plugins directory shipped beside the executable: <exe>/../lib/ipfs-stub/plugins.
 std::filesystem::path bundled_plugin_dir();
 
+// <exe>/../share/doc/ipfs_telemetry/telemetry.md when it exists (an installed
+// tree, wherever its prefix), else empty: passed to plugins as env.docs_url.
+std::string bundled_docs_file();
+
 class plugin_host {
  public:
   // `log` and `state` must outlive the host.

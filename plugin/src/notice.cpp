@@ -15,7 +15,7 @@ std::string first_run_notice(const notice_params& p) {
   s += "AutoTLS, swarm and mDNS settings as flags, whether the node has public IPv4/IPv6 or relay\n";
   s += "addresses (never the addresses themselves), and the OS, architecture, container and VM status.\n";
   s += "To see exactly what is collected and sent, set GOLOG_LOG_LEVEL=\"telemetry=debug\"\n";
-  s += "or run 'ipfs-stub telemetry show'.\n";
+  s += "or run '" + p.host_command + " telemetry show'.\n";
   s += "\n";
   s += "First collection in " + delay + ", then every " + interval + ".\n";
   s += "Endpoint: " + p.endpoint + "\n";
@@ -24,7 +24,7 @@ std::string first_run_notice(const notice_params& p) {
   s += "\n";
   s += "To opt-out before collection starts, stop the daemon and either:\n";
   s += "  export IPFS_TELEMETRY=off\n";
-  s += "  ipfs-stub config Plugins.Plugins.telemetry.Config.Mode off\n";
+  s += "  " + p.host_command + " config Plugins.Plugins.telemetry.Config.Mode off\n";
   s += "\n";
   if (p.first_run)
     s += "This message is shown only once.\n";

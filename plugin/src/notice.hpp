@@ -13,6 +13,7 @@ struct notice_params {
   std::string uuid;
   bool first_run = true;  // false: Mode is explicitly "auto", shown at every start
   std::string docs_url;
+  std::string host_command = "ipfs";  // the host's command, as the user types it
 };
 
 std::string first_run_notice(const notice_params& p);

@@ -35,7 +35,8 @@ void report(const ipfs_host_services* services, const char* what) noexcept {
 }
 
 int32_t plugin_init(const ipfs_plugin_env* env, ipfs_plugin_instance** out) noexcept {
-  if (!env || !out || env->struct_size < sizeof(ipfs_plugin_env) || !env->repo_path)
+  // Hosts of the first revision pass a smaller env; the newer members are then absent.
+  if (!env || !out || env->struct_size < IPFS_PLUGIN_ENV_MIN_SIZE || !env->repo_path)
     return IPFS_PLUGIN_ERR_INVALID_ARGUMENT;
   *out = nullptr;
   try {

@@ -15,10 +15,17 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_to.hpp>
 
+#include <dlfcn.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <optional>
 
 #ifndef TELEMETRY_DEFAULT_ENDPOINT
 #define TELEMETRY_DEFAULT_ENDPOINT ""
+#endif
+#ifndef TELEMETRY_DOCS_REL
+#define TELEMETRY_DOCS_REL "share/doc/ipfs_telemetry"
 #endif
 #ifndef TELEMETRY_DOCS_URL
 #define TELEMETRY_DOCS_URL "docs/telemetry.md"
@@ -48,6 +55,20 @@ std::string_view to_string(endpoint_source s) {
 
 }  // namespace
 
+// The docs installed beside this plugin, wherever `cmake --install --prefix`
+// put the tree: <prefix>/lib/ipfs-stub/plugins/telemetry.so ->
+// <prefix>/TELEMETRY_DOCS_REL/telemetry.md, if that file exists.
+std::optional<std::string> installed_docs_path() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&installed_docs_path), &info) == 0 || !info.dli_fname) return std::nullopt;
+  std::error_code ec;
+  const auto so = std::filesystem::canonical(info.dli_fname, ec);
+  if (ec) return std::nullopt;
+  const auto docs = so.parent_path().parent_path().parent_path().parent_path() / TELEMETRY_DOCS_REL / "telemetry.md";
+  if (!std::filesystem::is_regular_file(docs, ec)) return std::nullopt;
+  return docs.string();
+}
+
 plugin_deps default_deps() {
   plugin_deps d;
   d.getenv = [](const char* name) -> std::optional<std::string> {
@@ -64,7 +85,7 @@ plugin_deps default_deps() {
   };
   d.platform = &current_platform();
   d.default_endpoint = TELEMETRY_DEFAULT_ENDPOINT;
-  d.docs_url = TELEMETRY_DOCS_URL;
+  d.docs_url = installed_docs_path().value_or(TELEMETRY_DOCS_URL);
   return d;
 }
 
@@ -75,6 +96,10 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
       repo_(env.repo_path ? env.repo_path : ""),
       context_(env.context),
       init_time_(std::chrono::steady_clock::now()) {
+  // Members of later ABI revisions, when the host's env carries them.
+  if (IPFS_PLUGIN_ENV_HAS(&env, host_command) && env.host_command && *env.host_command)
+    host_command_ = env.host_command;
+  if (IPFS_PLUGIN_ENV_HAS(&env, docs_url) && env.docs_url && *env.docs_url) deps_.docs_url = env.docs_url;
   // Config: the host hands us the block as JSON text.
   boost::json::value cfg_json;
   if (env.config_json && *env.config_json) {
@@ -156,6 +181,7 @@ void telemetry_plugin::start() {
   s.interval = config_.interval;
   s.mode = mode_.mode;
   s.docs_url = deps_.docs_url;
+  s.host_command = host_command_;
   s.init_time = init_time_;
   s.transport = transport();
 

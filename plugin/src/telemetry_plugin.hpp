@@ -34,7 +34,7 @@ struct plugin_deps {
   sender_factory make_sender;
   const platform_info* platform = nullptr;
   std::string default_endpoint;  // the build's TELEMETRY_DEFAULT_ENDPOINT
-  std::string docs_url;
+  std::string docs_url;  // the default "Learn more" link; a host's env.docs_url overrides it
 };
 plugin_deps default_deps();
 
@@ -77,6 +77,7 @@ class telemetry_plugin {
   logger log_;
   std::filesystem::path repo_;
   int32_t context_;
+  std::string host_command_ = "ipfs";  // env.host_command, for messages naming commands
   plugin_config config_;
   mode_decision mode_;
   std::string endpoint_;  // effective; empty when nothing may be sent

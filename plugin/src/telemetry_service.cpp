@@ -123,7 +123,7 @@ void telemetry_service::do_start() {
   // A new UUID means a first run: auto mode, with the notice, once per UUID.
   if (first_run || settings_.mode == telemetry_mode::auto_) {
     log_.info(first_run_notice({settings_.delay, settings_.interval, settings_.endpoint, uuid_, first_run,
-                                settings_.docs_url}));
+                                settings_.docs_url, settings_.host_command}));
   }
   log_.debug("telemetry: first collection in " + format_go_duration(settings_.delay) + ", then every " +
              format_go_duration(settings_.interval) + ", to " + settings_.endpoint);

@@ -40,6 +40,7 @@ struct service_settings {
   std::chrono::nanoseconds interval{};
   telemetry_mode mode = telemetry_mode::on;  // on or auto_ (never off)
   std::string docs_url;
+  std::string host_command = "ipfs";  // for commands named in the notice
   std::chrono::steady_clock::time_point init_time;  // uptime counts from here
   transport_settings transport;
   std::chrono::nanoseconds retry_base = k_retry_base;  // first backoff ceiling

@@ -96,7 +96,20 @@ typedef struct ipfs_plugin_env {
   const char* repo_path;   /* absolute path of the node's repo directory */
   const char* config_json; /* Plugins.Plugins.<name>.Config as JSON text; "null" if unset */
   const ipfs_host_services* services;
+
+  /* Added after the first revision: read only when struct_size covers them
+   * (IPFS_PLUGIN_ENV_HAS). Either may be NULL. */
+  const char* host_command; /* the host's command as users type it, e.g. "ipfs-stub"; NULL: "ipfs" */
+  const char* docs_url;     /* where the host's copy of the plugin's docs is (URL or absolute path);
+                               NULL: the plugin's own default */
 } ipfs_plugin_env;
+
+/* The size of the first revision of ipfs_plugin_env: the least a plugin accepts. */
+#define IPFS_PLUGIN_ENV_MIN_SIZE (offsetof(ipfs_plugin_env, services) + sizeof(const ipfs_host_services*))
+
+/* Non-zero when `env` (non-NULL) is large enough to carry `member`. */
+#define IPFS_PLUGIN_ENV_HAS(env, member) \
+  ((env)->struct_size >= offsetof(ipfs_plugin_env, member) + sizeof((env)->member))
 
 /* What a plugin offers. Returned by ipfs_plugin_query; static, never freed. */
 typedef struct ipfs_plugin_descriptor {
