@@ -1,5 +1,7 @@
 #include "collect.hpp"
 #include "kubo_example.hpp"
+#include "plugin_host.hpp"  // the host's node_facts.hpp (the plugin has one of that name too)
+#include "repo.hpp"
 #include "log_event.hpp"
 #include "payload_validator.hpp"
 #include "schema_validator.hpp"
@@ -114,6 +116,31 @@ BOOST_AUTO_TEST_CASE(enumerated_strings_are_checked) {
 
 BOOST_AUTO_TEST_CASE(non_objects_are_rejected) {
   for (const char* j : {"[]", "null", "1", "\"x\""}) BOOST_TEST(payload_validator().validate(json::parse(j)).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_hosts_node_facts_meet_their_schema) {
+  static const schema_validator facts_schema(test_support::read_text(TELEMETRY_SCHEMA_DIR "/node_facts.schema.json"));
+  test_support::temp_dir dir;
+  ipfs_stub::node_state s;
+  s.repo = dir.path();
+  BOOST_REQUIRE(ipfs_stub::init_repo(dir.path() / "repo"));
+  s.config = json::parse(test_support::read_text(dir.path() / "repo" / "config"));
+  s.agent_version = "ipfs-stub/0.1.0/";
+  s.daemon = true;
+  s.online = true;
+  s.getenv = [](const char*) -> std::optional<std::string> { return std::nullopt; };
+  const auto facts = ipfs_stub::node_facts(s);
+  BOOST_REQUIRE(facts.has_value());
+  auto err = facts_schema.validate(*facts);
+  BOOST_TEST(!err.has_value(), (err ? err->field + " " + err->message : ""));
+  for (const char* member : {"repo_size", "reachability", "addresses"}) {  // and the schema can fail
+    auto broken = facts->as_object();
+    broken.erase(member);
+    BOOST_TEST(facts_schema.validate(broken).has_value(), member);
+  }
+  auto bad = facts->as_object();
+  bad["reachability"] = "public";
+  BOOST_TEST(facts_schema.validate(bad).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(config_schema_accepts_valid_configs) {

@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <map>
@@ -173,7 +174,35 @@ BOOST_AUTO_TEST_CASE(show_fails_cleanly_when_the_host_gives_bad_facts) {
   auto p = make("null");
   auto r = p->command("show", {});
   BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
-  BOOST_TEST(r.text.find("node facts are incomplete") != std::string::npos);
+  BOOST_TEST(r.text.find("member \"agent_version\" is 1; expected a string") != std::string::npos, r.text);
+
+  // A host developer learns exactly which member is missing or wrong.
+  const std::string full =
+      R"({"agent_version":"h/1/","daemon":true,"online":true,"private_network":false,"repo_size":5,)"
+      R"("addresses":[],"reachability":"Unknown"})";
+  for (const char* member : {"agent_version", "daemon", "online", "private_network", "repo_size", "addresses",
+                             "reachability"}) {
+    auto doc = boost::json::parse(full).as_object();
+    doc.erase(member);
+    facts_json = boost::json::serialize(doc);
+    auto q = make("null");
+    auto m = q->command("show", {});
+    BOOST_TEST(m.status == IPFS_PLUGIN_ERR_FAILED);
+    BOOST_TEST(m.text.find(std::string("member \"") + member + "\" is missing") != std::string::npos, m.text);
+  }
+  for (const char* wrong : {R"("repo_size":-1)", R"("reachability":"public")", R"("addresses":[1])"}) {
+    std::string doc = full;
+    const std::string key = std::string(wrong).substr(0, std::string(wrong).find(':'));
+    const auto at = doc.find(key);
+    doc.replace(at, doc.find_first_of(",}", doc.find(':', at) + (key == "\"addresses\"" ? 3 : 0)) - at, wrong);
+    facts_json = doc;
+    auto q = make("null");
+    auto m = q->command("show", {});
+    BOOST_TEST(m.status == IPFS_PLUGIN_ERR_FAILED, doc);
+    BOOST_TEST(m.text.find("member " + key + " is") != std::string::npos, m.text);
+  }
+  facts_json = full;
+  BOOST_TEST(make("null")->command("show", {}).status == IPFS_PLUGIN_OK);
 }
 
 BOOST_AUTO_TEST_CASE(commands_reject_unknown_arguments) {

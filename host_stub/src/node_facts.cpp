@@ -3,6 +3,7 @@
 #include "ipfs_common/json_path.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <system_error>
 
 namespace ipfs_stub {
@@ -59,7 +60,8 @@ std::optional<boost::json::value> node_facts(const node_state& s, const std::ato
   o["daemon"] = s.daemon;
   o["online"] = s.online;
   o["private_network"] = private_network(s.repo, s.getenv);
-  o["repo_size"] = *size;
+  // As a signed integer, as JSON tools (and JSON Schema validators) expect one.
+  o["repo_size"] = static_cast<std::int64_t>(std::min<std::uint64_t>(*size, INT64_MAX));
   boost::json::array addrs;
   for (auto& a : node_addresses(s.config)) addrs.emplace_back(a);
   o["addresses"] = std::move(addrs);

@@ -27,4 +27,8 @@ struct node_facts {
 boost::system::result<node_facts> tag_invoke(boost::json::try_value_to_tag<node_facts>,
                                              const boost::json::value& jv);
 
+// The same, as schemas/node_facts.schema.json describes it, with a message
+// naming the member that is missing or wrong and what it must hold.
+boost::system::result<node_facts, std::string> parse_node_facts(const boost::json::value& jv);
+
 }  // namespace ipfs_telemetry

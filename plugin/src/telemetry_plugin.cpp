@@ -228,9 +228,7 @@ boost::system::result<node_facts, std::string> telemetry_plugin::query_facts() c
   boost::system::error_code ec;
   auto jv = boost::json::parse(text, ec);
   if (ec) return fail("node facts are not valid JSON: " + ec.message());
-  auto facts = boost::json::try_value_to<node_facts>(jv);
-  if (!facts) return fail("node facts are incomplete: " + facts.error().message());
-  return std::move(*facts);
+  return parse_node_facts(jv);
 }
 
 command_result telemetry_plugin::command(std::string_view name, const boost::json::array& args) {
