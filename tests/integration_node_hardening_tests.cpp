@@ -162,6 +162,7 @@ BOOST_AUTO_TEST_CASE(read_only_commands_change_no_file_whatever_the_opt_out) {
   }
   const std::string id = read_text(n.uuid_file());
   BOOST_REQUIRE(!id.empty());
+  ::chmod(n.uuid_file().c_str(), 0644);  // too open: status reports it, only the daemon fixes it
   auto listing = [&] {
     std::string out;
     for (const auto& e : std::filesystem::directory_iterator(n.repo()))
@@ -180,6 +181,10 @@ BOOST_AUTO_TEST_CASE(read_only_commands_change_no_file_whatever_the_opt_out) {
   }
   BOOST_TEST(read_text(n.uuid_file()) == id);
   BOOST_TEST(listing() == files);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(n.uuid_file().c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0644u);  // not even chmod-ed
+  BOOST_TEST(n.cli({"telemetry", "status"}).out.find("readable by others") != std::string::npos);
 
   // Erasure with the opt-out set still proves ownership with the kept UUID.
   auto erase = n.cli({"telemetry", "erase"}, {{"IPFS_TELEMETRY", "off"}});

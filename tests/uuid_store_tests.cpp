@@ -162,7 +162,12 @@ BOOST_AUTO_TEST_CASE(too_open_permissions_are_tightened_to_0600) {
   write_text(dir.path() / "telemetry_uuid", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6\n");
   ::chmod((dir.path() / "telemetry_uuid").c_str(), 0644);
   std::string note;
-  auto r = uuid_store(fs, dir.path()).load(&note);
+  auto r = uuid_store(fs, dir.path()).load(&note);  // a read-only command: reported, not changed
+  BOOST_REQUIRE(r.has_value());
+  BOOST_TEST(mode_of(dir.path() / "telemetry_uuid") == 0644u);
+  BOOST_TEST(note.find("readable by others") != std::string::npos, note);
+  note.clear();
+  r = uuid_store(fs, dir.path()).load(&note, uuid_store::permissions::tighten);  // the daemon
   BOOST_REQUIRE(r.has_value());
   BOOST_TEST(mode_of(dir.path() / "telemetry_uuid") == 0600u);
   BOOST_TEST(note.find("0600") != std::string::npos);

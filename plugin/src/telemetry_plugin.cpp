@@ -255,7 +255,8 @@ command_result telemetry_plugin::command(std::string_view name, const boost::jso
 command_result telemetry_plugin::status(bool json) const {
   uuid_store uuids(*deps_.fs, repo_);
   retire_marker marker(*deps_.fs, repo_);
-  auto loaded = uuids.load();
+  std::string uuid_note;
+  auto loaded = uuids.load(&uuid_note);  // reports loose permissions, changes nothing
   auto retired_by = marker.endpoint();
 
   boost::json::object o;
@@ -270,6 +271,7 @@ command_result telemetry_plugin::status(bool json) const {
   o["uuid_file"] = uuids.path().string();
   o["uuid_exists"] = loaded && loaded->has_value();
   if (!loaded) o["uuid_error"] = loaded.error();
+  if (!uuid_note.empty()) o["uuid_warning"] = uuid_note;
   bool retired = !endpoint_.empty() && marker.retires(endpoint_);
   o["retired"] = retired;
   // Whether a daemon started now would send, and if not, the first reason.
@@ -324,7 +326,8 @@ command_result telemetry_plugin::status(bool json) const {
   if (!loaded)
     t += "UUID:      unreadable: " + loaded.error() + "\n";
   else if (loaded->has_value())
-    t += "UUID:      " + **loaded + " (" + uuids.path().string() + ")\n";
+    t += "UUID:      " + **loaded + " (" + uuids.path().string() + ")\n" +
+         (uuid_note.empty() ? std::string() : "Warning:   " + uuid_note + "\n");
   else
     t += "UUID:      none yet (created at the first daemon start with telemetry on)\n";
   if (retired)

@@ -100,7 +100,7 @@ void telemetry_service::do_start() {
   }
 
   std::string note;
-  auto loaded = uuids_.load(&note);
+  auto loaded = uuids_.load(&note, uuid_store::permissions::tighten);
   if (!note.empty()) log_.warn(note);
   if (!loaded) {
     log_.error(loaded.error() + "; telemetry stays off for this run");

@@ -40,7 +40,7 @@ bool is_canonical_uuid(std::string_view s) {
 uuid_store::uuid_store(file_system& fs, std::filesystem::path repo)
     : fs_(fs), path_(std::move(repo) / k_uuid_file_name) {}
 
-boost::system::result<std::optional<std::string>, std::string> uuid_store::load(std::string* note) {
+boost::system::result<std::optional<std::string>, std::string> uuid_store::load(std::string* note, permissions p) {
   auto text = fs_.read(path_, k_max_file_size);
   if (!text) {
     if (text.error() == boost::system::errc::no_such_file_or_directory) return std::optional<std::string>();
@@ -52,6 +52,12 @@ boost::system::result<std::optional<std::string>, std::string> uuid_store::load(
   for (auto& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 
   if (auto perms = fs_.permissions(path_); perms && (*perms & 077) != 0) {
+    if (p == permissions::report) {
+      if (note)
+        *note = "telemetry UUID file " + path_.string() +
+                " is readable by others; the daemon restricts it to mode 0600 at its next start";
+      return std::optional<std::string>(std::move(id));
+    }
     auto ec = fs_.set_permissions(path_, 0600);
     if (note)
       *note = ec ? "telemetry UUID file " + path_.string() + " is readable by others and could not be restricted: " +

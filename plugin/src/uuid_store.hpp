@@ -25,11 +25,16 @@ class uuid_store {
 
   const std::filesystem::path& path() const { return path_; }
 
+  // What load() does about a UUID file that others may read.
+  enum class permissions { report, tighten };
+
   // The stored UUID (lower case), nullopt when no file exists, or an error
   // message when the file cannot be read or does not hold a UUID. A file
-  // readable by others is tightened to 0600 (a failure to do so is reported in
-  // `note`, not as an error).
-  boost::system::result<std::optional<std::string>, std::string> load(std::string* note = nullptr);
+  // readable by others is reported in `note`; with permissions::tighten (the
+  // daemon) it is also restricted to 0600, with report (read-only commands)
+  // nothing is changed. A failure to tighten is a note, not an error.
+  boost::system::result<std::optional<std::string>, std::string> load(std::string* note = nullptr,
+                                                                      permissions p = permissions::report);
 
   // Generates a new random v4 UUID and stores it atomically with 0600.
   boost::system::result<std::string, std::string> create();
