@@ -35,7 +35,8 @@ check "$prefix/bin/ipfs-stub" telemetry show
 "$prefix/bin/ipfs-stub" config Plugins.Plugins.telemetry.Config.Delay 1h >/dev/null 2>&1
 "$prefix/bin/ipfs-stub" daemon >"$prefix/daemon.out" 2>"$prefix/daemon.err" &
 daemon=$!
-for _ in $(seq 1 100); do grep -q "Daemon is ready" "$prefix/daemon.out" 2>/dev/null && break; sleep 0.1; done
+# The notice is logged on the plugin's thread after start: wait for it (30 s at most).
+for _ in $(seq 1 300); do grep -q "^Learn more: " "$prefix/daemon.err" 2>/dev/null && break; sleep 0.1; done
 kill -TERM "$daemon"; wait "$daemon" || true
 learn=$(sed -n 's/^Learn more: //p' "$prefix/daemon.err")
 check test "$learn" = "$prefix/share/doc/ipfs_telemetry/telemetry.md"

@@ -211,10 +211,14 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   BOOST_REQUIRE(st.exit_code == 0);
   BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
 
-  // A disabled plugin is still a known name; setting Disabled itself is not a typo.
+  // A disabled plugin is still a known name; setting Disabled itself is not a typo, and does not
+  // initialise the plugin (disabling one that fails at init must work).
+  n.set("Plugins.Plugins.telemetry.Config.Interval", "soon");
   r = n.cli({"config", "--bool", "Plugins.Plugins.telemetry.Disabled", "true"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+  BOOST_TEST(r.err.find("invalid duration") == std::string::npos, r.err);
+  n.set("Plugins.Plugins.telemetry.Config.Interval", "24h");
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"});
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
 }

@@ -240,7 +240,10 @@ BOOST_AUTO_TEST_CASE(repo_files_that_are_not_regular_files_are_refused_without_b
   auto d3 = n.daemon();
   BOOST_REQUIRE(d3->ready());
   BOOST_TEST(d3->wait_log("symbolic link"), d3->log());
+  BOOST_TEST(d3->log_has("telemetry stays off for this run"), d3->log());  // no attempt goes unrecorded
+  std::this_thread::sleep_for(500ms);
   BOOST_TEST(d3->stop() == 0);
+  BOOST_TEST(server.requests() == 0u);
   BOOST_TEST(read_text(elsewhere) == "keep\n");
 }
 
@@ -268,7 +271,9 @@ BOOST_AUTO_TEST_CASE(no_secret_in_any_log_status_or_record) {
   const std::string secret = "hunter2secret";
   for (const std::string& endpoint : {"http://user:" + secret + "@127.0.0.1:99999/",
                                       "http://user:" + secret + "@127.0.0.1:8/ trailing",
-                                      "http://user:" + secret + "@/", "http://user:" + secret + "@127.0.0.1:1/"}) {
+                                      "http://user:" + secret + "@/", "http://user:" + secret + "@127.0.0.1:1/",
+                                      "http://user:pa/" + secret + "@127.0.0.1:99999/",
+                                      "http://user:pa#" + secret + "@127.0.0.1:1/", "http:/user:" + secret + "@h"}) {
     n.set("Plugins.Plugins.telemetry.Config.Endpoint", endpoint);
     auto d = n.daemon({}, {{"GOLOG_LOG_LEVEL", "telemetry=debug"}});
     BOOST_REQUIRE(d->ready());

@@ -184,6 +184,11 @@ BOOST_AUTO_TEST_CASE(erase_without_a_uuid_cannot_prove_ownership) {
   BOOST_TEST(r.exit_code == 1, r.err);  // never "done": a collector may hold events under an earlier UUID
   BOOST_TEST(r.err.find("cannot prove") != std::string::npos, r.err);
   BOOST_TEST(r.out.empty(), r.out);
+  // But an opt-out with --erase does not get stuck on it: nothing identifies the node any more.
+  r = n.cli({"telemetry", "off", "--erase"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("nothing to erase") != std::string::npos, r.err);
+  BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode"}).out == "off\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -140,11 +140,14 @@ void check_plugin_setting(const std::filesystem::path& repo, const std::string& 
   if (name.empty()) return;
   auto state = load_state(repo, false);
   if (!state) return;
-  if (auto* plugins_obj = state->config.is_object() ? state->config.as_object().if_contains("Plugins") : nullptr;
-      plugins_obj && plugins_obj->is_object())
-    if (auto* each = plugins_obj->as_object().if_contains("Plugins"); each && each->is_object())
-      for (auto& kv : each->as_object())
-        if (kv.value().is_object()) kv.value().as_object().erase("Disabled");
+  // Only the named plugin is loaded despite a Disabled flag (so that its name
+  // is known); other disabled plugins stay unloaded. A plugin is never
+  // initialised for a change of its Disabled flag: disabling one that fails
+  // at init must not fail too.
+  const bool config_key = key.rfind(std::string(prefix) + name + ".Config", 0) == 0;
+  if (auto* flag = ipfs_common::find_path(state->config, std::vector<std::string>{"Plugins", "Plugins", name, "Disabled"}))
+    if (flag->is_bool())
+      state->config.as_object()["Plugins"].as_object()["Plugins"].as_object()[name].as_object().erase("Disabled");
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
@@ -157,7 +160,7 @@ void check_plugin_setting(const std::filesystem::path& repo, const std::string& 
               << (installed.empty() ? "none" : installed) << "). " << key << " was saved but nothing reads it.\n";
     return;
   }
-  plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // the plugin's own warnings go to stderr
+  if (config_key) plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // its own warnings go to stderr
 }
 
 int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>& args, go_logger& log) {
@@ -241,6 +244,18 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
       erase = true;
     else
       return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off'; accepted: --erase");
+  }
+  bool have_uuid = true;  // as the plugin sees it: its status is the public view of its files
+  if (auto st = plugins.command("telemetry", "status", "[\"--json\"]"); st && st->status == IPFS_PLUGIN_OK) {
+    boost::system::error_code ec;
+    auto jv = boost::json::parse(st->text, ec);
+    if (!ec && jv.is_object())
+      if (const auto* u = jv.as_object().if_contains("uuid_exists"); u && u->is_bool()) have_uuid = u->get_bool();
+  }
+  if (erase && !have_uuid) {
+    // Nothing identifies this node to a collector any more: nothing to prove, nothing to erase by UUID.
+    std::cerr << "Note: no telemetry UUID exists, so there is nothing to erase by it; opting out\n";
+    erase = false;
   }
   if (erase) {
     auto out = plugins.command("telemetry", "erase", "[]");
@@ -387,7 +402,7 @@ int main(int argc, char** argv) {
         command = a;
       }
     }
-    if (version || (command && *command == "version" && !wants_help(args))) {
+    if (version || (!help && command && *command == "version" && !wants_help(args))) {
       if (command && *command == "version" && !args.empty() && !wants_help(args))
         return error_exit("version takes no arguments; see 'ipfs-stub version --help'");
       std::cout << "ipfs-stub version " << IPFS_STUB_VERSION << "\n";

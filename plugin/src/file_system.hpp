@@ -15,9 +15,11 @@
 
 namespace ipfs_telemetry {
 
-// Every member works on the path itself: a symbolic link is never followed,
-// and anything but a regular file (FIFO, device, socket, directory) is refused
-// with an ipfs_common::file_error, without blocking.
+// Every member works on the path itself: a symbolic link is never followed.
+// read, write_atomic, permissions and set_permissions refuse anything but a
+// regular file (FIFO, device, socket, directory) with an
+// ipfs_common::file_error, without blocking; remove unlinks the path itself,
+// whatever it is (a symlink, not its target), and fails on a directory.
 class file_system {
  public:
   virtual ~file_system() = default;

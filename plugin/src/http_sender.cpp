@@ -320,19 +320,20 @@ http_sender::~http_sender() { cancel(); }
 
 void http_sender::async_send(send_request request, completion done) {
   const auto deadline = deadline_after(std::chrono::steady_clock::now(), settings_.timeout);
-  cancelled_ = false;
-  start_hop(std::move(request), 0, deadline, std::move(done), {});
+  cancelled_ = std::make_shared<bool>(false);
+  start_hop(std::move(request), 0, deadline, std::move(done), {}, cancelled_);
 }
 
 void http_sender::start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
-                            completion done, std::vector<std::string> sent_before) {
+                            completion done, std::vector<std::string> sent_before,
+                            std::shared_ptr<bool> cancelled) {
   // The exchange consumes the request; keep what a further hop needs.
   send_request next = request;
   auto on_done = [this, next = std::move(next), hops, deadline, done = std::move(done),
-                  sent_before = std::move(sent_before)](send_outcome o) mutable {
+                  sent_before = std::move(sent_before), cancelled](send_outcome o) mutable {
     o.sent_to.insert(o.sent_to.begin(), sent_before.begin(), sent_before.end());
     if (o.ec || (o.status != 307 && o.status != 308)) return done(std::move(o));
-    if (cancelled_) {
+    if (*cancelled) {
       o.ec = asio::error::operation_aborted;
       o.step = "redirect";
       return done(std::move(o));
@@ -343,7 +344,7 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
       return done(std::move(o));
     }
     next.endpoint = *target;
-    start_hop(std::move(next), hops + 1, deadline, std::move(done), std::move(o.sent_to));
+    start_hop(std::move(next), hops + 1, deadline, std::move(done), std::move(o.sent_to), cancelled);
   };
   std::optional<proxy_choice> proxy;
   if (settings_.getenv) {
@@ -379,14 +380,17 @@ void http_sender::start_hop(send_request request, unsigned hops, std::chrono::st
     tls = std::move(*ctx);
   }
   auto ex = std::make_shared<http_exchange>(executor_, resolver_, std::move(tls), std::move(on_done));
-  active_ = ex;
+  std::erase_if(active_, [](const std::weak_ptr<http_exchange>& w) { return w.expired(); });
+  active_.push_back(ex);
   const auto left = std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero());
   ex->run(std::move(request), std::chrono::duration_cast<std::chrono::nanoseconds>(left), std::move(proxy));
 }
 
 void http_sender::cancel() {
-  cancelled_ = true;
-  if (auto ex = active_.lock()) ex->abort();
+  if (cancelled_) *cancelled_ = true;
+  for (auto& w : active_)
+    if (auto ex = w.lock()) ex->abort();
+  active_.clear();
 }
 
 }  // namespace ipfs_telemetry

@@ -49,18 +49,23 @@ class http_sender final : public sender {
   // The TLS context, built on first use; a message naming CAFile on failure.
   boost::system::result<std::shared_ptr<boost::asio::ssl::context>, std::string> tls_context();
   // One hop of an attempt; follows 307/308 within the attempt's deadline.
-  // `sent_before`: the URLs earlier hops delivered the body to.
+  // `sent_before`: the URLs earlier hops delivered the body to. `cancelled`:
+  // the attempt's own flag, set by cancel(); a hop of a cancelled attempt
+  // never starts another.
   void start_hop(send_request request, unsigned hops, std::chrono::steady_clock::time_point deadline,
-                 completion done, std::vector<std::string> sent_before);
+                 completion done, std::vector<std::string> sent_before, std::shared_ptr<bool> cancelled);
 
   boost::asio::any_io_executor executor_;
   transport_settings settings_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // null until the first https request
   std::shared_ptr<dns_resolver> resolver_;  // made on first use, on the owning thread
-  std::weak_ptr<http_exchange> active_;
-  // Set by cancel(), cleared by async_send: a redirect hop whose completion was
-  // already queued when cancel() ran must not start a new exchange.
-  bool cancelled_ = false;
+  // Every exchange that may still be running: an attempt superseded by a newer
+  // one can still have a hop in flight, and cancel() must reach it too.
+  std::vector<std::weak_ptr<http_exchange>> active_;
+  // The current attempt's cancel flag. Each attempt has its own, so a newer
+  // attempt never un-cancels an older one whose redirect completion was
+  // already queued when cancel() ran.
+  std::shared_ptr<bool> cancelled_;
 };
 
 }  // namespace ipfs_telemetry

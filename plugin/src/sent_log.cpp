@@ -10,6 +10,16 @@
 
 namespace ipfs_telemetry {
 
+std::string_view to_string(abandon_reason r) {
+  switch (r) {
+    case abandon_reason::none: return "none";
+    case abandon_reason::timeout: return "timeout";
+    case abandon_reason::shutdown: return "shutdown";
+    case abandon_reason::superseded: return "superseded";
+  }
+  return "none";
+}
+
 namespace {
 // 30 entries of a ~1.5 KiB body each; a much larger file is not ours.
 constexpr std::size_t k_max_file = 4 * 1024 * 1024;
@@ -48,10 +58,10 @@ boost::system::result<void, std::string> sent_log::record(std::chrono::system_cl
     entry["error"] = outcome.detail.empty() ? boost::json::value(nullptr)
                                             : boost::json::value(redact_credentials(outcome.detail));
   }
-  entry["abandoned"] = reason == abandon_reason::none ? boost::json::value(nullptr)
-                       : reason == abandon_reason::timeout ? boost::json::value("timeout")
-                       : reason == abandon_reason::shutdown ? boost::json::value("shutdown")
-                                                            : boost::json::value("superseded");
+  if (reason == abandon_reason::none)
+    entry["abandoned"] = nullptr;
+  else
+    entry["abandoned"] = to_string(reason);
   entry["body_sent"] = !outcome.sent_to.empty();
   boost::json::array sent_to;
   for (const auto& url : outcome.sent_to) sent_to.emplace_back(redact_credentials(url));
@@ -66,6 +76,12 @@ boost::system::result<void, std::string> sent_log::record(std::chrono::system_cl
   if (auto ec = fs_.write_atomic(path_, text, 0600))
     return ipfs_common::fail("cannot write " + path_.string() + ": " + ec.message());
   return {};
+}
+
+boost::system::result<void, std::string> sent_log::check() {
+  auto perms = fs_.permissions(path_);
+  if (perms || perms.error() == boost::system::errc::no_such_file_or_directory) return {};
+  return ipfs_common::fail("cannot use the audit log " + path_.string() + ": " + perms.error().message());
 }
 
 std::optional<boost::json::object> sent_log::last() {

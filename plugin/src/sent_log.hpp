@@ -31,6 +31,9 @@ enum class abandon_reason {
   superseded,  // a newer collection replaced its event while it was in flight
 };
 
+// "timeout", "shutdown", "superseded" (and "none"), as the file spells them.
+std::string_view to_string(abandon_reason r);
+
 class sent_log {
  public:
   sent_log(file_system& fs, std::filesystem::path repo);
@@ -42,6 +45,10 @@ class sent_log {
                                                   std::string_view endpoint, const send_outcome& outcome,
                                                   std::string_view body,
                                                   abandon_reason reason = abandon_reason::none);
+
+  // Whether the file can be written: it is a regular file or absent. The
+  // message names the file and what is there instead.
+  boost::system::result<void, std::string> check();
 
   // The newest entry, nullopt when there is none (or the file is unreadable).
   std::optional<boost::json::object> last();

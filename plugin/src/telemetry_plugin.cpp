@@ -17,6 +17,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -232,24 +233,31 @@ boost::system::result<node_facts, std::string> telemetry_plugin::query_facts() c
 }
 
 command_result telemetry_plugin::command(std::string_view name, const boost::json::array& args) {
+  constexpr const char* known[] = {"status", "show", "erase", "forget"};
+  if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
+    std::string hint;
+    std::size_t best = 3;
+    for (const char* k : known)
+      if (const auto d = ipfs_common::edit_distance(name, k); d < best) {
+        best = d;
+        hint = " (did you mean \"" + std::string(k) + "\"?)";
+      }
+    return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND, "unknown telemetry command \"" + std::string(name) + "\"" + hint +
+                                                 "; accepted: status [--json], show, erase, forget"};
+  }
   bool json = false;
   for (const auto& a : args) {
-    if (a.is_string() && a.get_string() == "--json")
+    if (name == "status" && a.is_string() && a.get_string() == "--json")
       json = true;
     else
       return {IPFS_PLUGIN_ERR_INVALID_ARGUMENT,
-              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) +
-                  "'; accepted: --json (status only)"};
+              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) + "'; accepted: " +
+                  (name == "status" ? "--json" : "none")};
   }
   if (name == "status") return status(json);
-  if (name == "show" && !json) return show();
-  if (name == "erase" && !json) return erase();
-  if (name == "forget" && !json) return forget();
-  std::string hint;
-  for (const char* known : {"status", "show", "erase", "forget"})
-    if (ipfs_common::edit_distance(name, known) <= 2) hint = " (did you mean \"" + std::string(known) + "\"?)";
-  return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND, "unknown telemetry command \"" + std::string(name) + "\"" + hint +
-                                               "; accepted: status [--json], show, erase, forget"};
+  if (name == "show") return show();
+  if (name == "erase") return erase();
+  return forget();
 }
 
 command_result telemetry_plugin::status(bool json) const {

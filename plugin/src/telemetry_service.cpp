@@ -67,6 +67,7 @@ void telemetry_service::start() {
 
 void telemetry_service::stop() {
   if (!thread_.joinable()) return;
+  stopping_ = true;
   asio::post(ioc_, [this] {
     stopped_ = true;
     timer_.cancel();
@@ -79,6 +80,7 @@ void telemetry_service::stop() {
 void telemetry_service::do_start() {
   auto facts = facts_();
   if (!facts) {
+    if (stopping_) return;  // the host is closing its plugins
     log_.error("telemetry: cannot read node facts from the host: " + facts.error() +
                "; telemetry stays off for this run");
     return;
@@ -99,6 +101,13 @@ void telemetry_service::do_start() {
     return;
   }
 
+  // Every attempt must be recorded: with an audit log that cannot be written
+  // (a symlink, FIFO or directory in its place), nothing is sent.
+  if (auto unusable = sent_.check(); !unusable) {
+    log_.error("telemetry: " + unusable.error() + "; telemetry stays off for this run, as every attempt must be "
+               "recorded there");
+    return;
+  }
   std::string note;
   auto loaded = uuids_.load(&note, uuid_store::permissions::tighten);
   if (!note.empty()) log_.warn(note);
@@ -163,6 +172,7 @@ void telemetry_service::collect() {
 
   auto facts = facts_();
   if (!facts) {
+    if (stopping_) return;  // the host is closing its plugins
     log_.warn("telemetry: cannot read node facts from the host: " + facts.error() + "; skipping this collection");
     return;
   }
@@ -193,13 +203,15 @@ void telemetry_service::do_attempt() {
 void telemetry_service::on_sent(std::uint64_t generation, const std::string& body, send_outcome outcome) {
   // Every attempt is recorded, also one that no longer matters: its body may
   // well have reached the collector.
-  const bool superseded = generation != generation_;
+  // Superseded: replaced while in flight and cut short. One whose answer had
+  // already arrived is recorded with that answer.
+  const bool superseded = generation != generation_ && outcome.ec;
   const auto reason = superseded            ? abandon_reason::superseded
                       : stopped_ && outcome.ec ? abandon_reason::shutdown
                                                : abandon_reason::none;
   if (auto r = sent_.record(std::chrono::system_clock::now(), settings_.endpoint, outcome, body, reason); !r)
     log_.warn("telemetry: " + r.error());
-  if (superseded || stopped_) return;
+  if (generation != generation_ || stopped_) return;
   in_flight_ = false;
 
   switch (classify(outcome)) {

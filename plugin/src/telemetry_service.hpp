@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/result.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -109,6 +110,9 @@ class telemetry_service {
   std::uint64_t generation_ = 0;  // identifies the attempt in flight; stale completions are ignored
   bool stopped_ = false;
   bool in_flight_ = false;
+  // Set by stop() before it posts: a node-facts call that the host cut short
+  // because it is closing its plugins is a quiet end, not an error.
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace ipfs_telemetry
