@@ -115,6 +115,19 @@ BOOST_AUTO_TEST_CASE(healthz_answers_200) {
   BOOST_TEST(call(http::verb::post, "/healthz").response.result_int() == 405u);
 }
 
+// The session drops a HEAD's body; here every route that answers GET takes HEAD too.
+BOOST_AUTO_TEST_CASE(head_is_taken_wherever_get_is) {
+  BOOST_TEST(call(http::verb::head, "/healthz").response.result_int() == 200u);
+  BOOST_TEST(call(http::verb::head, "/").response.result_int() == 200u);
+  BOOST_TEST((call(http::verb::head, "/v1/stats").what == action::stats));
+  BOOST_TEST((call(http::verb::head, "/metrics").what == action::metrics));
+  BOOST_TEST((call_with(admin_options(), http::verb::head, "/v1/export", {}, std::string("Bearer ") + k_token).what ==
+              action::export_all));
+  auto r = call(http::verb::put, "/v1/stats");
+  BOOST_TEST(r.response.result_int() == 405u);
+  BOOST_TEST(r.response[http::field::allow] == "GET, HEAD");
+}
+
 BOOST_AUTO_TEST_CASE(other_paths_and_methods) {
   BOOST_TEST(call(http::verb::put, "/").response.result_int() == 405u);
   BOOST_TEST(call(http::verb::post, "/other", k_kubo_example_payload).response.result_int() == 404u);

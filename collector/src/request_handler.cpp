@@ -231,8 +231,11 @@ handler_result handle_request(const http::request<http::string_body>& req, const
     return respond(std::move(res));
   }
 
+  // GET and HEAD alike on every route that answers GET: the session sends
+  // a HEAD's answer without its body.
+  const bool get_or_head = method == http::verb::get || method == http::verb::head;
   if (path == "/v1/stats" || path == "/metrics") {
-    if (method != http::verb::get) return method_not_allowed(v, ka, "GET");
+    if (!get_or_head) return method_not_allowed(v, ka, "GET, HEAD");
     if (opts.private_stats)
       if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
     handler_result out;
@@ -257,7 +260,7 @@ handler_result handle_request(const http::request<http::string_body>& req, const
   }
 
   if (path == "/v1/export") {
-    if (method != http::verb::get) return method_not_allowed(v, ka, "GET");
+    if (!get_or_head) return method_not_allowed(v, ka, "GET, HEAD");
     if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
     handler_result out;
     out.what = action::export_all;

@@ -132,6 +132,7 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void do_read() {
     if (ctx_.draining) return close();
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(k_max_body);
@@ -161,6 +162,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
     started_ = steady::now();
     // The event's JSON is parsed into this buffer (no allocation per value)
     // and lives only until do_store has serialized it, before this returns.
@@ -267,8 +269,20 @@ class session : public session_base, public std::enable_shared_from_this<session
     export_res_->set(http::field::content_type, "application/x-ndjson");
     export_res_->set(http::field::cache_control, "no-store");
     export_res_->chunked(true);
-    export_res_->keep_alive(false);
+    // HEAD: the same header, no chunks, and the connection stays usable.
+    export_res_->keep_alive(head_ && keep_alive_ && !ctx_.draining);
     export_sr_.emplace(*export_res_);
+    if (head_) {
+      beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
+      return http::async_write_header(stream_, *export_sr_,
+                                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                        const bool again = !ec && self->export_res_->keep_alive();
+                                        self->export_sr_.reset();
+                                        self->export_res_.reset();
+                                        if (!again) return self->close();
+                                        self->do_read();
+                                      });
+    }
     beast::get_lowest_layer(stream_).expires_never();
     http::async_write_header(stream_, *export_sr_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
@@ -309,14 +323,25 @@ class session : public session_base, public std::enable_shared_from_this<session
     });
   }
 
+  // Every answer goes through here (but the pre-serialized acceptance of a
+  // POST, and the export's stream). The answer to a HEAD request is the
+  // header of the answer a GET would get, Content-Length included, and no
+  // body, whatever the route or status: a body after it would be read as the
+  // start of the next answer on a keep-alive connection.
   void send(http::response<http::string_body> res) {
     if (ctx_.draining) res.keep_alive(false);
     response_ = std::move(res);
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    auto next = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->head_sr_.reset();
       if (ec || !self->response_.keep_alive()) return self->close();
       self->do_read();
-    });
+    };
+    if (head_) {
+      head_sr_.emplace(response_);
+      return http::async_write_header(stream_, *head_sr_, std::move(next));
+    }
+    http::async_write(stream_, response_, std::move(next));
   }
 
   // accepted(), pre-serialized: no header building per event.
@@ -348,8 +373,10 @@ class session : public session_base, public std::enable_shared_from_this<session
   bool waiting_ = false;  // an async_read for a new request is in flight
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request being answered is a HEAD: headers only
   steady::time_point started_;
   http::response<http::string_body> response_;
+  std::optional<http::response_serializer<http::string_body>> head_sr_;  // writes response_'s header, for HEAD
   std::optional<http::response<http::empty_body>> export_res_;
   std::optional<http::response_serializer<http::empty_body>> export_sr_;
   std::unique_ptr<sqlite_connection> export_db_;  // used only on the reader pool
