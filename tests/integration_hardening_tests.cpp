@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
 
 using namespace test_support;
@@ -134,6 +135,109 @@ BOOST_AUTO_TEST_CASE(head_answers_carry_no_body_on_any_route) {
     BOOST_TEST(get.body() == "ok\n", r.target);
     BOOST_TEST(conn.leftover(200ms) == 0u, r.target);
   }
+}
+
+namespace {
+
+std::size_t occurrences(const std::string& text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+// A small tmpfs of its own (tests run as root); unmounted when it goes.
+// mounted() is false where mounting is not allowed.
+class small_tmpfs {
+ public:
+  small_tmpfs(const std::filesystem::path& at, const std::string& size) : at_(at) {
+    std::filesystem::create_directories(at_);
+    mounted_ = run({"/bin/mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", at_.string()}).exit_code == 0;
+  }
+  ~small_tmpfs() {
+    if (mounted_) run({"/bin/umount", at_.string()});
+  }
+  bool mounted() const { return mounted_; }
+
+ private:
+  std::filesystem::path at_;
+  bool mounted_ = false;
+};
+
+// Writes to `p` until the file system is full.
+void fill_up(const std::filesystem::path& p) {
+  std::FILE* f = std::fopen(p.c_str(), "wb");
+  BOOST_REQUIRE(f);
+  const std::string block(4096, 'x');
+  while (std::fwrite(block.data(), 1, block.size(), f) == block.size() && std::fflush(f) == 0) {
+  }
+  std::fclose(f);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_deleted_database_file_is_answered_503_and_reported_once) {
+  temp_dir dir;
+  collector_process c(dir.path());
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
+  BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 200u);
+  std::filesystem::remove(c.db());
+  for (unsigned i = 2; i <= 4; ++i)
+    BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(i))).status == 503u);
+  auto health = http_request(c.port(), http::verb::get, "/healthz");
+  BOOST_TEST(health.status == 503u);
+  BOOST_TEST(health.body.find("deleted") != std::string::npos, health.body);
+  BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 503u);
+  BOOST_TEST(occurrences(c.log(), "storage failure (database") == 1u, c.log());
+  BOOST_TEST(c.log().find("was deleted") != std::string::npos);
+}
+
+// A health check alone sees it: no write needed.
+BOOST_AUTO_TEST_CASE(a_database_file_renamed_over_is_answered_503) {
+  temp_dir dir;
+  collector_process c(dir.path());
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
+  const auto other = dir.path() / "other.db";
+  BOOST_TEST_REQUIRE(run({COLLECTOR_BIN, "backup", "--db", c.db().string(), other.string()}).exit_code == 0);
+  std::filesystem::rename(other, c.db());
+  auto health = http_request(c.port(), http::verb::get, "/healthz");
+  BOOST_TEST(health.status == 503u);
+  BOOST_TEST(health.body.find("replaced") != std::string::npos, health.body);
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(2))).status == 503u);
+  BOOST_TEST(http_request(c.port(), http::verb::delete_, "/", json::serialize(json::object{{"uuid", test_uuid(1)}}))
+                 .status == 503u);
+  BOOST_TEST(occurrences(c.log(), "storage failure (database") == 1u, c.log());
+  // What now sits at the path was not written to.
+  BOOST_TEST(c.stop() == 0);
+  BOOST_TEST(export_lines(c.db()).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_is_answered_503_until_space_returns) {
+  temp_dir dir;
+  small_tmpfs fs(dir.path() / "fs", "2m");
+  if (!fs.mounted()) {
+    BOOST_TEST_MESSAGE("skipped: cannot mount a tmpfs here (needs root); the disk-full path is SQLite's write error");
+    return;
+  }
+  collector_process c(dir.path(), {"--db", (dir.path() / "fs" / "c.db").string()});
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
+  fill_up(dir.path() / "fs" / "filler");
+  // Until the WAL needs a page it does not have yet, a write may still fit.
+  unsigned status = 0, n = 2;
+  for (; n < 40 && status != 503u; ++n)
+    status = http_request(c.port(), http::verb::post, "/", example_event(test_uuid(n))).status;
+  BOOST_TEST_REQUIRE(status == 503u);
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(n++))).status == 503u);
+  auto health = http_request(c.port(), http::verb::get, "/healthz");
+  BOOST_TEST(health.status == 503u);
+  BOOST_TEST(health.body.find("full") != std::string::npos, health.body);
+  BOOST_TEST(occurrences(c.log(), "storage failure (database") == 1u, c.log());
+  BOOST_TEST(c.log().find("database or disk is full") != std::string::npos, c.log());
+  // Space again: the next commit clears it.
+  std::filesystem::remove(dir.path() / "fs" / "filler");
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(n++))).status == 200u);
+  BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 200u);
+  BOOST_TEST(c.log().find("storage works again") != std::string::npos, c.log());
+  BOOST_TEST(c.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

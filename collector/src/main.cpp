@@ -187,7 +187,9 @@ int serve(const std::vector<std::string>& args) {
   }
 
   raise_descriptor_limit();
-  event_store store(vm["db"].as<std::string>());
+  event_store::options store_options;
+  store_options.log = &log_line;
+  event_store store(vm["db"].as<std::string>(), store_options);
   collector_metrics metrics;
   asio::thread_pool readers(2);
 

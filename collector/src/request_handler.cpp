@@ -199,6 +199,15 @@ http::response<http::string_body> storage_failure(unsigned version) {
   return res;
 }
 
+http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
+                                                const std::optional<std::string>& problem) {
+  if (!problem) return text_ok(version, keep_alive, "text/plain", "ok\n");
+  auto res = text_ok(version, keep_alive, "text/plain", "storage failure: " + *problem + "\n");
+  res.result(http::status::service_unavailable);
+  res.set(http::field::retry_after, "60");
+  return res;
+}
+
 handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
                               boost::json::storage_ptr storage, flat_event* flat) {
   const unsigned v = req.version();
@@ -211,7 +220,9 @@ handler_result handle_request(const http::request<http::string_body>& req, const
 
   if (path == "/healthz") {
     if (method != http::verb::get && method != http::verb::head) return method_not_allowed(v, ka, "GET, HEAD");
-    return respond(text_ok(v, ka, "text/plain", "ok\n"));
+    handler_result out;
+    out.what = action::health;
+    return out;
   }
 
   if (path == "/") {

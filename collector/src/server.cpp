@@ -185,6 +185,8 @@ class session : public session_base, public std::enable_shared_from_this<session
                             ctx_.metrics->render(ctx_.store->disk_bytes(), ctx_.store->batches_committed())));
       case action::export_all:
         return do_export();
+      case action::health:  // one stat() of the database path: cheap enough for the I/O thread
+        return send(health_answer(version_, keep_alive_, ctx_.store->problem()));
     }
   }
 
@@ -210,9 +212,8 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void store(stored_event e) {
     ctx_.store->insert(std::move(e), on_own_thread([](session& s, bool ok) {
-      if (!ok) {
+      if (!ok) {  // the store logs why, once per change of its state; never once per request
         s.ctx_.metrics->rejected("storage_failure");
-        s.ctx_.log("cannot store an accepted event; answering 503");
         return s.send(storage_failure(s.version_));
       }
       s.ctx_.metrics->event_accepted(std::chrono::duration<double>(steady::now() - s.started_).count());
