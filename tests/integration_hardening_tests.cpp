@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 
@@ -238,6 +240,55 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_answered_503_until_space_returns) {
   BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 200u);
   BOOST_TEST(c.log().find("storage works again") != std::string::npos, c.log());
   BOOST_TEST(c.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_second_serve_on_the_same_database_refuses_to_start) {
+  temp_dir dir;
+  collector_process c(dir.path());
+  auto r = run({COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--db", c.db().string()}, {}, 10s);
+  BOOST_TEST(r.exit_code == 1, r.err);
+  BOOST_TEST(r.err.find("database " + c.db().string() + " is already served by another telemetry-collector") !=
+                 std::string::npos,
+             r.err);
+  // The first goes on untouched.
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
+  BOOST_TEST(c.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_cli_works_beside_a_running_serve) {
+  temp_dir dir;
+  collector_process c(dir.path());
+  for (unsigned i = 1; i <= 3; ++i)
+    BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(i))).status == 200u);
+  auto exported = run({COLLECTOR_BIN, "export", "--db", c.db().string()});
+  BOOST_TEST(exported.exit_code == 0, exported.err);
+  BOOST_TEST(std::count(exported.out.begin(), exported.out.end(), '\n') == 3);
+  auto cleanup = run({COLLECTOR_BIN, "cleanup", "--db", c.db().string()}, {}, 30s);
+  BOOST_TEST(cleanup.exit_code == 0, cleanup.err);
+  const auto file = dir.path() / "more.ndjson";
+  write_text(file, json::serialize(json::object{{"received_at", "2026-11-20T10:00:00Z"},
+                                                {"event", json::parse(example_event(test_uuid(9)))}}) +
+                       "\n");
+  auto imported = run({COLLECTOR_BIN, "import", "--db", c.db().string(), file.string()}, {}, 30s);
+  BOOST_TEST(imported.exit_code == 0, imported.err);
+  auto backup = run({COLLECTOR_BIN, "backup", "--db", c.db().string(), (dir.path() / "copy.db").string()}, {}, 30s);
+  BOOST_TEST(backup.exit_code == 0, backup.err);
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(4))).status == 200u);
+  BOOST_TEST(export_lines(c.db()).size() == 5u);
+  BOOST_TEST(c.stop() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(after_kill_9_a_new_serve_starts_on_the_database) {
+  temp_dir dir;
+  auto first = std::make_unique<collector_process>(dir.path());
+  BOOST_TEST(http_request(first->port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
+  first->process().signal(SIGKILL);
+  BOOST_TEST_REQUIRE(first->process().wait_exit(10s).has_value());
+  first.reset();
+  collector_process second(dir.path());  // throws if it does not start
+  BOOST_TEST(http_request(second.port(), http::verb::post, "/", example_event(test_uuid(2))).status == 200u);
+  BOOST_TEST(second.events().size() == 2u);
+  BOOST_TEST(second.stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,7 @@
 #include "maintenance_runner.hpp"
 #include "retention.hpp"
 #include "schema_validator.hpp"
+#include "serve_lock.hpp"
 #include "server.hpp"
 #include "store_queries.hpp"
 
@@ -187,6 +188,8 @@ int serve(const std::vector<std::string>& args) {
   }
 
   raise_descriptor_limit();
+  // Before the database is opened: a second serve must not touch it at all.
+  const serve_lock only_writer(vm["db"].as<std::string>());
   event_store::options store_options;
   store_options.log = &log_line;
   event_store store(vm["db"].as<std::string>(), store_options);
