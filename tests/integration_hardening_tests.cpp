@@ -291,4 +291,56 @@ BOOST_AUTO_TEST_CASE(after_kill_9_a_new_serve_starts_on_the_database) {
   BOOST_TEST(second.stop() == 0);
 }
 
+namespace {
+
+// A value of `n` characters that JSON must escape one by one ("\u0001..."),
+// distinct for each `i`: the longest text a free string field can take.
+std::string long_value(unsigned i, std::size_t n) {
+  std::string v = std::to_string(i) + "-";
+  while (v.size() < n) v += '\x01';
+  return v;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(stats_stay_bounded_whatever_values_are_posted) {
+  temp_dir dir;
+  collector_process c(dir.path(), {"--aggregate-every", "1"});
+  constexpr unsigned k_nodes = 500;
+  for (unsigned i = 1; i <= k_nodes; ++i) {
+    auto doc = json::parse(example_event(test_uuid(i))).as_object();
+    doc["agent_version"] = "kubo/" + test_uuid(100000 + i);  // random-looking, all distinct
+    doc["reprovider_strategy"] = long_value(i, 128);
+    doc["routing_type"] = long_value(i + k_nodes, 128);
+    doc["platform_os"] = "os" + std::to_string(i);
+    doc["routing_delegated_count"] = i;
+    auto r = http_request(c.port(), http::verb::post, "/", json::serialize(doc));
+    BOOST_TEST_REQUIRE(r.status == 200u, r.body);
+  }
+  std::string body;
+  json::value stats;
+  BOOST_TEST_REQUIRE(wait_until(
+      [&] {
+        body = http_request(c.port(), http::verb::get, "/v1/stats?days=1").body;
+        stats = json::parse(body);
+        const auto& days = stats.at("days").as_array();
+        return !days.empty() && days.back().at("active_nodes").as_int64() == k_nodes;
+      },
+      60s));
+  BOOST_TEST(body.size() < 256u * 1024, body.size());
+  const auto& fields = stats.at("days").at(0).at("fields").as_object();
+  for (const auto& [field, values] : fields) {
+    BOOST_TEST(values.as_object().size() <= 100u, field);
+    std::int64_t sum = 0;
+    for (const auto& [value, nodes] : values.as_object()) sum += nodes.as_int64();
+    BOOST_TEST(sum == k_nodes, field);  // every node counted once, folded or not
+  }
+  for (const char* f : {"agent_version", "reprovider_strategy", "routing_type", "platform_os", "routing_delegated_count"})
+    BOOST_TEST(fields.at(f).as_object().contains("(other)"), f);
+  const auto metrics = http_request(c.port(), http::verb::get, "/metrics");
+  BOOST_TEST(metrics.status == 200u);
+  BOOST_TEST(metrics.body.size() < 64u * 1024);
+  BOOST_TEST(metrics.body.find("kubo/") == std::string::npos);  // no series per posted value
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -199,6 +199,13 @@ http::response<http::string_body> storage_failure(unsigned version) {
   return res;
 }
 
+http::response<http::string_body> busy(unsigned version) {
+  auto res = error_response(http::status::service_unavailable, version, false, "busy", {},
+                            "too many statistics answers are being sent; retry shortly");
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
 http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
                                                 const std::optional<std::string>& problem) {
   if (!problem) return text_ok(version, keep_alive, "text/plain", "ok\n");

@@ -78,6 +78,8 @@ http::response<http::string_body> json_ok(unsigned version, bool keep_alive, con
 http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
                                           std::string body);
 http::response<http::string_body> storage_failure(unsigned version);
+// 503 with Retry-After: 1: too many large answers in flight (server_context::max_stats_bytes).
+http::response<http::string_body> busy(unsigned version);
 // GET /healthz: 200 "ok", or 503 naming `problem` (the store's, event_store::problem()).
 http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
                                                 const std::optional<std::string>& problem);

@@ -101,7 +101,10 @@ class session : public session_base, public std::enable_shared_from_this<session
     // recv reads it: Beast would otherwise start at 512 bytes and read twice.
     buffer_.reserve(k_read_buffer);
   }
-  ~session() override { ctx_.sessions.remove(registry_id_); }
+  ~session() override {
+    release_stats_bytes();
+    ctx_.sessions.remove(registry_id_);
+  }
 
   void run() {
     registry_id_ = ctx_.sessions.add(shared_from_this());
@@ -246,20 +249,30 @@ class session : public session_base, public std::enable_shared_from_this<session
     }));
   }
 
+  // Read and serialized on the reader pool; the text is counted in
+  // ctx_.stats_bytes until it is written (or the session ends).
   void do_stats(int days) {
-    auto done = on_own_thread([](session& s, std::optional<boost::json::object> body) {
+    if (ctx_.stats_bytes.load() > ctx_.max_stats_bytes) return send(busy(version_));
+    auto done = on_own_thread([](session& s, std::optional<std::string> body) {
       if (!body) return s.send(storage_failure(s.version_));
-      s.send(json_ok(s.version_, s.keep_alive_, *body));
+      s.stats_bytes_ = body->size();
+      s.ctx_.stats_bytes.fetch_add(s.stats_bytes_);
+      s.send(text_ok(s.version_, s.keep_alive_, "application/json", std::move(*body)));
     });
     asio::post(*ctx_.readers, [store = ctx_.store, days, done = std::move(done)]() mutable {
-      std::optional<boost::json::object> body;
+      std::optional<std::string> body;
       try {
         auto db = store->reader();
-        body = read_stats(*db, days, now_ms());
+        body = boost::json::serialize(read_stats(*db, days, now_ms())) + "\n";
       } catch (const std::exception&) {
       }
       done(std::move(body));
     });
+  }
+
+  void release_stats_bytes() {
+    if (stats_bytes_) ctx_.stats_bytes.fetch_sub(stats_bytes_);
+    stats_bytes_ = 0;
   }
 
   // NDJSON in chunked encoding, k_export_rows_per_chunk rows at a time, read
@@ -335,7 +348,10 @@ class session : public session_base, public std::enable_shared_from_this<session
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     auto next = [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->head_sr_.reset();
-      if (ec || !self->response_.keep_alive()) return self->close();
+      self->release_stats_bytes();
+      const bool again = !ec && self->response_.keep_alive();
+      self->response_ = {};  // a large answer is not kept while the connection idles
+      if (!again) return self->close();
       self->do_read();
     };
     if (head_) {
@@ -375,6 +391,7 @@ class session : public session_base, public std::enable_shared_from_this<session
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;  // the request being answered is a HEAD: headers only
+  std::size_t stats_bytes_ = 0;  // this session's share of ctx_.stats_bytes
   steady::time_point started_;
   http::response<http::string_body> response_;
   std::optional<http::response_serializer<http::string_body>> head_sr_;  // writes response_'s header, for HEAD

@@ -70,6 +70,12 @@ struct server_context {
   boost::asio::ssl::context* tls = nullptr;     // non-null: serve HTTPS only
   std::atomic<bool> draining{false};
   session_registry sessions;
+  // Bytes of /v1/stats answers built and not yet written, over every
+  // session: beyond max_stats_bytes a new stats request is answered 503
+  // (Retry-After: 1) instead of being read, so clients reading slowly cannot
+  // make the collector hold an unbounded amount of memory.
+  std::atomic<std::size_t> stats_bytes{0};
+  std::size_t max_stats_bytes = 32u << 20;
 };
 
 // N single-threaded io_contexts and the threads that run them.
