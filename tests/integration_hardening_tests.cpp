@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -341,6 +342,118 @@ BOOST_AUTO_TEST_CASE(stats_stay_bounded_whatever_values_are_posted) {
   BOOST_TEST(metrics.status == 200u);
   BOOST_TEST(metrics.body.size() < 64u * 1024);
   BOOST_TEST(metrics.body.find("kubo/") == std::string::npos);  // no series per posted value
+}
+
+namespace {
+
+void raise_own_fd_limit() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+// The real collector started under `prlimit --nofile=N:N`, so that it cannot
+// raise its descriptor limit.
+class limited_collector {
+ public:
+  limited_collector(const std::filesystem::path& dir, unsigned nofile) : err_(dir / "collector.err") {
+    const std::vector<std::string> argv = {"/usr/bin/prlimit", "--nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile),
+                                           COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                                           (dir / "collector.db").string()};
+    proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
+    const std::string marker = "listening on 127.0.0.1:";
+    if (!wait_until([&] { return log().find(marker) != std::string::npos; }, 10s))
+      throw std::runtime_error("collector did not start: " + log());
+    port_ = static_cast<unsigned short>(std::stoi(log().substr(log().find(marker) + marker.size())));
+  }
+  unsigned short port() const { return port_; }
+  std::string log() const { return read_text(err_); }
+  child_process& process() { return *proc_; }
+
+ private:
+  std::filesystem::path err_;
+  std::unique_ptr<child_process> proc_;
+  unsigned short port_ = 0;
+};
+
+std::vector<tcp::socket> idle_clients(asio::io_context& ioc, unsigned short port, int n) {
+  std::vector<tcp::socket> out;
+  for (int i = 0; i < n; ++i) {
+    tcp::socket s(ioc);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// True when the peer closed `s` (EOF or reset) within `wait`.
+bool closed_by_peer(tcp::socket& s, std::chrono::milliseconds wait) {
+  timeval tv{static_cast<time_t>(wait.count() / 1000), static_cast<suseconds_t>((wait.count() % 1000) * 1000)};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char byte;
+  const auto n = ::recv(s.native_handle(), &byte, 1, 0);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+}  // namespace
+
+// 420 idle clients against 320 descriptors: the oldest idle ones are closed
+// to make room, as nginx does with keep-alive connections.
+BOOST_AUTO_TEST_CASE(idle_connections_beyond_the_descriptor_limit_make_room_for_a_new_request) {
+  raise_own_fd_limit();
+  temp_dir dir;
+  limited_collector c(dir.path(), 320);
+  BOOST_TEST(c.log().find("at most 256 connections") != std::string::npos, c.log());
+  asio::io_context ioc;
+  auto idle = idle_clients(ioc, c.port(), 420);
+  auto r = http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1)), {}, 5s);
+  BOOST_TEST(r.status == 200u, r.error);
+  BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz", {}, {}, 5s).status == 200u);
+  BOOST_TEST(closed_by_peer(idle.front(), 5s));  // the oldest went first
+  BOOST_TEST(occurrences(c.log(), "accept:") <= 1u, c.log());
+  BOOST_TEST(c.process().running());
+}
+
+// The limit lowered under a running collector: accept fails with EMFILE,
+// which is backed off (idle connections closed) and logged once.
+BOOST_AUTO_TEST_CASE(running_out_of_descriptors_is_backed_off_and_logged_once) {
+  raise_own_fd_limit();
+  temp_dir dir;
+  collector_process c(dir.path());
+  const rlimit low{200, 200};
+  BOOST_TEST_REQUIRE(::prlimit(c.process().pid(), RLIMIT_NOFILE, &low, nullptr) == 0);
+  asio::io_context ioc;
+  auto idle = idle_clients(ioc, c.port(), 300);
+  auto r = http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1)), {}, 5s);
+  BOOST_TEST(r.status == 200u, r.error);
+  auto again = http_request(c.port(), http::verb::post, "/", example_event(test_uuid(2)), {}, 5s);
+  BOOST_TEST(again.status == 200u, again.error);
+  BOOST_TEST(occurrences(c.log(), "accept: Too many open files") == 1u, c.log());
+}
+
+BOOST_AUTO_TEST_CASE(connections_per_peer_are_limited_when_asked) {
+  temp_dir dir;
+  collector_process c(dir.path(), {"--max-connections-per-peer", "4"});
+  asio::io_context ioc;
+  auto held = idle_clients(ioc, c.port(), 4);
+  BOOST_TEST(!closed_by_peer(held.back(), 300ms));
+  auto fifth = idle_clients(ioc, c.port(), 1);
+  BOOST_TEST(closed_by_peer(fifth.front(), 5s));
+  BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1)), {}, 5s).status == 0u);
+  held.front().close();
+  BOOST_TEST(wait_until(
+      [&] { return http_request(c.port(), http::verb::post, "/", example_event(test_uuid(2)), {}, 5s).status == 200u; },
+      10s));
+  // Nothing about the peer in the log.
+  BOOST_TEST(c.log().find("127.0.0.1:" + std::to_string(c.port())) != std::string::npos);
+  BOOST_TEST(occurrences(c.log(), "127.0.0.1") == 1u, c.log());
+  auto bad = run({COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--db", (dir.path() / "x.db").string(),
+                  "--max-connections-per-peer", "0"});
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(bad.err.find("--max-connections-per-peer \"0\": expected a whole number of connections from 1 to 1000000") !=
+                 std::string::npos,
+             bad.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

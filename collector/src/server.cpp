@@ -11,6 +11,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cerrno>
 #include <optional>
 #include <thread>
 
@@ -46,6 +47,43 @@ void session_registry::for_each(const std::function<void(std::shared_ptr<session
       if (auto s = w.lock()) alive.push_back(std::move(s));
   }
   for (auto& s : alive) fn(std::move(s));
+}
+
+std::size_t session_registry::close_oldest_idle(std::size_t n) {
+  std::vector<std::shared_ptr<session_base>> picked;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, w] : live_) {
+      if (picked.size() >= n) break;
+      auto s = w.lock();
+      if (s && s->idle_hint.exchange(false)) picked.push_back(std::move(s));
+    }
+  }
+  // Outside the lock: the last reference to a session may go here, and its
+  // destructor calls remove().
+  for (auto& s : picked) s->close_if_idle();
+  return picked.size();
+}
+
+bool peer_counts::try_add(const asio::ip::address& peer, std::size_t max) {
+  std::lock_guard lock(mutex_);
+  auto& n = counts_[peer];
+  if (n >= max) {
+    if (n == 0) counts_.erase(peer);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void peer_counts::remove(const asio::ip::address& peer) {
+  std::lock_guard lock(mutex_);
+  auto it = counts_.find(peer);
+  if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+}
+
+std::size_t connection_limit(std::size_t descriptor_limit) {
+  return descriptor_limit > k_descriptor_reserve + 16 ? descriptor_limit - k_descriptor_reserve : 16;
 }
 
 void session_registry::set_on_empty(std::function<void()> fn) {
@@ -96,13 +134,16 @@ class session : public session_base, public std::enable_shared_from_this<session
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
  public:
-  session(tcp::socket socket, server_context& ctx) : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx) {
+  // `peer`: counted in ctx.peers (released here when the session ends).
+  session(tcp::socket socket, server_context& ctx, std::optional<asio::ip::address> peer)
+      : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx), peer_(std::move(peer)) {
     // Room for a whole typical request (headers + a ~1 KB event), so that one
     // recv reads it: Beast would otherwise start at 512 bytes and read twice.
     buffer_.reserve(k_read_buffer);
   }
   ~session() override {
     release_stats_bytes();
+    if (peer_) ctx_.peers.remove(*peer_);
     ctx_.sessions.remove(registry_id_);
   }
 
@@ -119,9 +160,12 @@ class session : public session_base, public std::enable_shared_from_this<session
     }
   }
 
-  void drain() override {
+  void drain() override { close_if_idle(); }
+
+  void close_if_idle() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->waiting_ && !self->parser_->got_some()) self->close();
+      if (self->waiting_ && !self->parser_->got_some()) return self->close();
+      // Busy after all: not a candidate again until it waits for its next request.
     });
   }
 
@@ -140,6 +184,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     parser_->header_limit(8 * 1024);
     parser_->body_limit(k_max_body);
     waiting_ = true;
+    idle_hint = true;
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -147,6 +192,7 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void on_read(beast::error_code ec) {
     waiting_ = false;
+    idle_hint = false;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor)
       return close();
@@ -383,6 +429,7 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   Stream stream_;
   server_context& ctx_;
+  std::optional<asio::ip::address> peer_;  // in memory only, for ctx_.peers
   std::uint64_t registry_id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -472,17 +519,52 @@ void listener::do_accept() {
   });
 }
 
+// Connection limits, in this order: per peer (the new connection is closed
+// unanswered), then in total (the oldest idle connection is asked to close
+// to make room; with none idle the new one is closed). Accept errors that
+// mean "no resources now" (descriptors, memory) close idle connections and
+// retry after a pause, logged once when they start and once when accepting
+// works again, never once per failure.
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
+    constexpr auto k_accept_calm = std::chrono::seconds(5);
+    if (accept_failing_ && steady::now() - last_accept_failure_ > k_accept_calm) {
+      accept_failing_ = false;
+      ctx_.log("accept: accepting connections again");
+    }
+    std::optional<asio::ip::address> peer;
+    if (ctx_.max_per_peer > 0) {
+      beast::error_code ignored;
+      const auto remote = socket.remote_endpoint(ignored);
+      if (!ignored) {
+        if (!ctx_.peers.try_add(remote.address(), ctx_.max_per_peer)) {
+          socket.close(ignored);
+          return do_accept();
+        }
+        peer = remote.address();
+      }
+    }
+    if (ctx_.sessions.size() >= ctx_.max_connections && ctx_.sessions.close_oldest_idle(1) == 0) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      if (peer) ctx_.peers.remove(*peer);
+      return do_accept();
+    }
     if (ctx_.tls)
-      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_)->run();
+      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_, std::move(peer))->run();
     else
-      std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_)->run();
-  } else if (ec == asio::error::no_descriptors) {
-    // Retrying at once would spin: wait for sessions to end.
-    ctx_.log("accept: out of file descriptors (raise the limit: ulimit -n); pausing accepts for 100 ms");
-    retry_.expires_after(std::chrono::milliseconds(100));
+      std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_, std::move(peer))->run();
+  } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+             ec.value() == ENFILE) {
+    last_accept_failure_ = steady::now();
+    if (!accept_failing_) {
+      accept_failing_ = true;
+      ctx_.log("accept: " + ec.message() + "; closing idle connections and retrying (raise ulimit -n if it lasts)");
+    }
+    // Retrying at once would spin: make room, then wait a little.
+    ctx_.sessions.close_oldest_idle(8);
+    retry_.expires_after(std::chrono::milliseconds(50));
     retry_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec && self->acceptor_.is_open()) self->do_accept();
     });
