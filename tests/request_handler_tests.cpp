@@ -134,6 +134,16 @@ BOOST_AUTO_TEST_CASE(head_is_taken_wherever_get_is) {
   BOOST_TEST(r.response[http::field::allow] == "GET, HEAD");
 }
 
+BOOST_AUTO_TEST_CASE(the_payload_schema_is_served_for_the_dashboard) {
+  auto r = call(http::verb::get, "/v1/schema");
+  BOOST_TEST(r.response.result_int() == 200u);
+  BOOST_TEST(r.response[http::field::content_type] == "application/schema+json");
+  const auto schema = json::parse(r.response.body());
+  BOOST_TEST(schema.at("properties").at("platform_vm").at("type").as_string() == "boolean");
+  BOOST_TEST(schema.at("properties").at("routing_type").at("type").as_string() == "string");
+  BOOST_TEST(call(http::verb::post, "/v1/schema").response.result_int() == 405u);
+}
+
 BOOST_AUTO_TEST_CASE(other_paths_and_methods) {
   BOOST_TEST(call(http::verb::put, "/").response.result_int() == 405u);
   BOOST_TEST(call(http::verb::post, "/other", k_kubo_example_payload).response.result_int() == 404u);

@@ -249,6 +249,15 @@ handler_result handle_request(const http::request<http::string_body>& req, const
     return respond(std::move(res));
   }
 
+  // The payload schema the collector validates with, verbatim: the dashboard
+  // takes field types from it. Public, as the schema is (docs/payload.md).
+  if (path == "/v1/schema") {
+    if (method != http::verb::get && method != http::verb::head) return method_not_allowed(v, ka, "GET, HEAD");
+    auto res = text_ok(v, ka, "application/schema+json", std::string(log_event_schema_text()));
+    res.set(http::field::cache_control, "no-cache");
+    return respond(std::move(res));
+  }
+
   // GET and HEAD alike on every route that answers GET: the session sends
   // a HEAD's answer without its body.
   const bool get_or_head = method == http::verb::get || method == http::verb::head;
