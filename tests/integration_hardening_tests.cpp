@@ -18,7 +18,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cctype>
 #include <cstdio>
+#include <sstream>
 #include <fstream>
 
 using namespace test_support;
@@ -454,6 +456,114 @@ BOOST_AUTO_TEST_CASE(connections_per_peer_are_limited_when_asked) {
   BOOST_TEST(bad.err.find("--max-connections-per-peer \"0\": expected a whole number of connections from 1 to 1000000") !=
                  std::string::npos,
              bad.err);
+}
+
+namespace {
+
+// The ```nginx block of docs/collector.md, as operators copy it.
+std::string documented_nginx_block() {
+  const auto doc = read_text(std::filesystem::path(TELEMETRY_SCHEMA_DIR) / ".." / "docs" / "collector.md");
+  const std::string open = "```nginx\n";
+  const auto begin = doc.find(open);
+  if (begin == std::string::npos) return {};
+  const auto end = doc.find("\n```", begin + open.size());
+  return doc.substr(begin + open.size(), end - begin - open.size());
+}
+
+void replace_once(std::string& text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "the documented nginx block has no \"" << from << "\"");
+  text.replace(at, from.size(), to);
+}
+
+struct curl_result {
+  std::vector<unsigned> statuses;
+  std::string out, err;
+};
+
+// `n` requests on one connection with curl, trusting `ca`; -w prints each status.
+curl_result curl(const std::vector<std::string>& options, const std::string& url, int n, const std::filesystem::path& ca) {
+  std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "--cacert", ca.string(), "-o", "/dev/null", "-w", "%{http_code}\\n"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  for (int i = 0; i < n; ++i) argv.push_back(url);
+  auto r = run(argv, {}, 60s);
+  curl_result out{{}, r.out, r.err};
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0]))) out.statuses.push_back(std::stoul(line));
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(nginx_in_front_as_documented_proxies_and_limits) {
+  const std::filesystem::path nginx = "/usr/sbin/nginx";
+  if (!std::filesystem::exists(nginx) || !std::filesystem::exists("/usr/bin/curl")) {
+    BOOST_TEST_MESSAGE("skipped: needs /usr/sbin/nginx (Debian: apt-get install nginx-light) and curl");
+    return;
+  }
+  temp_dir dir;
+  collector_process c(dir.path());
+  test_pki pki(dir.path());
+  const auto cert = pki.issue({"nginx", {"localhost"}, {"127.0.0.1"}});
+  const unsigned short port = closed_port();
+  std::string block = documented_nginx_block();
+  BOOST_REQUIRE(!block.empty());
+  replace_once(block, "listen 443 ssl;", "listen 127.0.0.1:" + std::to_string(port) + " ssl;");
+  replace_once(block, "server 127.0.0.1:9099;", "server 127.0.0.1:" + std::to_string(c.port()) + ";");
+  replace_once(block, "/etc/telemetry/tls/fullchain.pem", cert.cert.string());
+  replace_once(block, "/etc/telemetry/tls/privkey.pem", cert.key.string());
+  const auto d = dir.path().string();
+  const auto conf = dir.path() / "nginx.conf";
+  write_text(conf, "daemon off;\nmaster_process off;\nuser root;\npid " + d + "/nginx.pid;\nerror_log " + d +
+                       "/nginx-error.log crit;\nevents { worker_connections 256; }\nhttp {\n"
+                       "client_body_temp_path " + d + "/body;\nproxy_temp_path " + d + "/proxy;\n"
+                       "fastcgi_temp_path " + d + "/fastcgi;\nuwsgi_temp_path " + d + "/uwsgi;\n"
+                       "scgi_temp_path " + d + "/scgi;\n" + block + "\n}\n");
+  auto check = run({nginx.string(), "-t", "-p", d, "-c", conf.string()});
+  BOOST_TEST_REQUIRE(check.exit_code == 0, check.err);
+  child_process proxy({nginx.string(), "-p", d, "-c", conf.string()}, {}, dir.path() / "nginx.out",
+                      dir.path() / "nginx.err");
+  const std::string base = "https://127.0.0.1:" + std::to_string(port);
+  BOOST_TEST_REQUIRE(wait_until([&] { return curl({}, base + "/healthz", 1, pki.ca_pem()).statuses == std::vector<unsigned>{200}; }, 10s),
+                     read_text(dir.path() / "nginx.err"));
+
+  const auto event = dir.path() / "event.json";
+  write_text(event, example_event(test_uuid(1)));
+  const std::vector<std::string> post = {"-H", "Content-Type: application/json", "--data-binary", "@" + event.string()};
+  BOOST_TEST((curl(post, base + "/", 1, pki.ca_pem()).statuses == std::vector<unsigned>{200}));
+  BOOST_TEST(export_lines(c.db()).size() == 1u);
+  // HEAD and GET on one connection through the proxy, and the dashboard.
+  BOOST_TEST((curl({}, base + "/", 2, pki.ca_pem()).statuses == std::vector<unsigned>{200, 200}));
+
+  const auto big = dir.path() / "big.json";
+  write_text(big, std::string(70 * 1024, ' ') + example_event(test_uuid(2)));
+  BOOST_TEST((curl({"-H", "Content-Type: application/json", "--data-binary", "@" + big.string()}, base + "/", 1,
+                   pki.ca_pem())
+                  .statuses == std::vector<unsigned>{413}));
+
+  // limit_req: a burst of 60 at once, then one every 2 s.
+  auto burst = curl(post, base + "/", 90, pki.ca_pem());
+  BOOST_TEST(burst.statuses.size() == 90u, burst.err);
+  const auto ok = std::count(burst.statuses.begin(), burst.statuses.end(), 200u);
+  const auto limited = std::count(burst.statuses.begin(), burst.statuses.end(), 503u);
+  BOOST_TEST(ok >= 30);
+  BOOST_TEST(limited >= 1);
+  BOOST_TEST(ok + limited == 90);
+  // A limited answer tells the node when to come back.
+  auto headers = run({"/usr/bin/curl", "-sS", "--cacert", pki.ca_pem().string(), "-D", "-", "-o", "/dev/null", "-H",
+                      "Content-Type: application/json", "--data-binary", "@" + event.string(), base + "/", base + "/",
+                      base + "/"},
+                     {}, 30s);
+  BOOST_TEST(headers.out.find("HTTP/1.1 503") != std::string::npos, headers.out);
+  BOOST_TEST(headers.out.find("Retry-After: 60") != std::string::npos, headers.out);
+  // Every 200 is an event kept; no 503 is.
+  BOOST_TEST(export_lines(c.db()).size() == static_cast<std::size_t>(1 + ok) + occurrences(headers.out, "HTTP/1.1 200"));
+  // Nobody's address in nginx's log or the collector's.
+  BOOST_TEST(read_text(dir.path() / "nginx-error.log").find("client:") == std::string::npos);
+  BOOST_TEST(occurrences(c.log(), "127.0.0.1") == 1u, c.log());
+  proxy.signal(SIGQUIT);
+  BOOST_TEST(proxy.wait_exit(10s).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
