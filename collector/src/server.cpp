@@ -11,11 +11,13 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 namespace telemetry_collector {
 
@@ -562,6 +564,12 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
       accept_failing_ = true;
       ctx_.log("accept: " + ec.message() + "; closing idle connections and retrying (raise ulimit -n if it lasts)");
     }
+    // The descriptor limit may have been lowered under us (prlimit): follow
+    // it, so that from now on a new connection makes room before it is
+    // accepted instead of after a failure.
+    rlimit rl{};
+    if (ec == asio::error::no_descriptors && ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+      ctx_.max_connections = std::min(ctx_.max_connections, connection_limit(static_cast<std::size_t>(rl.rlim_cur)));
     // Retrying at once would spin: make room, then wait a little.
     ctx_.sessions.close_oldest_idle(8);
     retry_.expires_after(std::chrono::milliseconds(50));

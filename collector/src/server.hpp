@@ -110,7 +110,8 @@ struct server_context {
   // make the collector hold an unbounded amount of memory.
   std::atomic<std::size_t> stats_bytes{0};
   std::size_t max_stats_bytes = 32u << 20;
-  // Open connections at most (connection_limit()). A connection beyond it
+  // Open connections at most (connection_limit()); lowered by the listener
+  // (its only reader) if it finds the descriptor limit lowered. A connection beyond it
   // makes the oldest idle one close (as nginx reuses keep-alive
   // connections); with none idle, it is closed at once.
   std::size_t max_connections = 1024;
