@@ -359,10 +359,12 @@ void raise_own_fd_limit() {
 // raise its descriptor limit.
 class limited_collector {
  public:
-  limited_collector(const std::filesystem::path& dir, unsigned nofile) : err_(dir / "collector.err") {
-    const std::vector<std::string> argv = {"/usr/bin/prlimit", "--nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile),
-                                           COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--db",
-                                           (dir / "collector.db").string()};
+  limited_collector(const std::filesystem::path& dir, unsigned nofile, const std::vector<std::string>& extra = {})
+      : err_(dir / "collector.err") {
+    std::vector<std::string> argv = {"/usr/bin/prlimit", "--nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile),
+                                     COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                                     (dir / "collector.db").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
     const std::string marker = "listening on 127.0.0.1:";
     if (!wait_until([&] { return log().find(marker) != std::string::npos; }, 10s))
@@ -415,6 +417,26 @@ BOOST_AUTO_TEST_CASE(idle_connections_beyond_the_descriptor_limit_make_room_for_
   BOOST_TEST(closed_by_peer(idle.front(), 5s));  // the oldest went first
   BOOST_TEST(occurrences(c.log(), "accept:") <= 1u, c.log());
   BOOST_TEST(c.process().running());
+}
+
+// HTTPS: connections that never start their TLS handshake are idle too.
+BOOST_AUTO_TEST_CASE(stalled_tls_handshakes_make_room_for_a_new_client) {
+  raise_own_fd_limit();
+  temp_dir dir;
+  test_pki pki(dir.path());
+  const auto cert = pki.issue({"collector", {"localhost"}, {"127.0.0.1"}});
+  limited_collector c(dir.path(), 100, {"--tls-cert", cert.cert.string(), "--tls-key", cert.key.string()});
+  BOOST_TEST(c.log().find("at most 36 connections") != std::string::npos, c.log());
+  asio::io_context ioc;
+  auto stalled = idle_clients(ioc, c.port(), 60);
+  const auto event = dir.path() / "event.json";
+  write_text(event, example_event(test_uuid(1)));
+  auto r = run({"/usr/bin/curl", "-sS", "--max-time", "5", "--cacert", pki.ca_pem().string(), "-o", "/dev/null", "-w",
+                "%{http_code}", "-H", "Content-Type: application/json", "--data-binary", "@" + event.string(),
+                "https://127.0.0.1:" + std::to_string(c.port()) + "/"},
+               {}, 20s);
+  BOOST_TEST(r.out == "200", r.out << r.err);
+  BOOST_TEST(closed_by_peer(stalled.front(), 5s));
 }
 
 // The limit lowered under a running collector: accept fails with EMFILE,

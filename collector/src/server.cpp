@@ -154,8 +154,13 @@ class session : public session_base, public std::enable_shared_from_this<session
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       do_read();
     } else {
+      // Waiting for a handshake is waiting for a request: as idle as a
+      // keep-alive connection, and as much a candidate to make room.
+      handshaking_ = true;
+      idle_hint = true;
       beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        self->handshaking_ = false;
         if (ec) return self->close();  // a failed handshake is the client's problem; nothing to log about it
         self->do_read();
       });
@@ -166,7 +171,7 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void close_if_idle() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->waiting_ && !self->parser_->got_some()) return self->close();
+      if (self->handshaking_ || (self->waiting_ && !self->parser_->got_some())) return self->close();
       // Busy after all: not a candidate again until it waits for its next request.
     });
   }
@@ -437,6 +442,7 @@ class session : public session_base, public std::enable_shared_from_this<session
   std::optional<http::request_parser<http::string_body>> parser_;
   flat_event flat_;  // the request's event, when read without a DOM; kept for its buffers
   bool waiting_ = false;  // an async_read for a new request is in flight
+  bool handshaking_ = false;  // HTTPS: the TLS handshake is in flight
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;  // the request being answered is a HEAD: headers only
