@@ -7,7 +7,11 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <sqlite3.h>
 #include <sys/stat.h>
+
+#include <filesystem>
+#include <functional>
 
 #include <atomic>
 #include <condition_variable>
@@ -230,6 +234,75 @@ BOOST_AUTO_TEST_CASE(close_commits_what_was_queued_and_refuses_later_jobs) {
   store.insert(make_event(uuid_n(99), 1), [&](bool c) { late.set_value(c); });
   BOOST_TEST(!late.get_future().get());
   BOOST_TEST(count_rows(store) == 50);
+}
+
+// The log callback's lines, thread-safe.
+struct log_lines {
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  std::function<void(const std::string&)> sink() {
+    return [this](const std::string& l) {
+      std::lock_guard lock(mutex);
+      lines.push_back(l);
+    };
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return lines.size();
+  }
+};
+
+BOOST_AUTO_TEST_CASE(a_deleted_database_file_fails_every_later_write_and_is_logged_once) {
+  test_support::temp_dir dir;
+  const auto path = (dir.path() / "c.db").string();
+  log_lines log;
+  event_store::options opts;
+  opts.log = log.sink();
+  event_store store(path, opts);
+  BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1)));
+  BOOST_TEST(!store.problem());
+  std::filesystem::remove(path);
+  for (int i = 2; i < 6; ++i) BOOST_TEST(!store.insert_sync(make_event(uuid_n(i), 1)));
+  const auto problem = store.problem();
+  BOOST_REQUIRE(problem);
+  BOOST_TEST(problem->find("deleted") != std::string::npos);
+  BOOST_TEST(!store.problem_may_clear());  // only a restart clears it
+  BOOST_TEST(log.size() == 1u);
+  BOOST_TEST(log.lines.front().find(path) != std::string::npos);
+}
+
+// Disk full, played by SQLite's page limit on the writer's connection.
+BOOST_AUTO_TEST_CASE(a_full_database_fails_writes_until_a_commit_succeeds) {
+  test_support::temp_dir dir;
+  log_lines log;
+  event_store::options opts;
+  opts.log = log.sink();
+  event_store store((dir.path() / "c.db").string(), opts);
+  BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1)));
+  BOOST_REQUIRE(store.run_sync([](sqlite3* db) {
+    statement pages(db, "PRAGMA page_count");
+    pages.step();
+    const auto n = pages.int64(0);
+    pages.reset();
+    return sqlite3_exec(db, ("PRAGMA max_page_count = " + std::to_string(n)).c_str(), nullptr, nullptr, nullptr) ==
+           SQLITE_OK;
+  }));
+  bool failed = false;
+  for (int i = 2; i < 2000 && !failed; ++i) failed = !store.insert_sync(make_event(uuid_n(i), 1));
+  BOOST_REQUIRE(failed);
+  const auto problem = store.problem();
+  BOOST_REQUIRE(problem);
+  BOOST_TEST(problem->find("full") != std::string::npos, *problem);
+  BOOST_TEST(store.problem_may_clear());
+  BOOST_TEST(!store.insert_sync(make_event(uuid_n(5000), 1)));
+  BOOST_TEST(log.size() == 1u);
+  BOOST_REQUIRE(store.run_sync([](sqlite3* db) {
+    return sqlite3_exec(db, "PRAGMA max_page_count = 1000000", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }));
+  BOOST_TEST(store.insert_sync(make_event(uuid_n(5001), 1)));
+  BOOST_TEST(!store.problem());
+  BOOST_TEST(log.size() == 2u);
+  BOOST_TEST(log.lines.back().find("storage works again") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unopenable_path_names_the_path) {

@@ -331,7 +331,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_idle_connections_do_not_block_a_post) {
   BOOST_TEST(r.status == 200u, r.error);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   BOOST_TEST_MESSAGE("POST beside 1000 idle connections took " << ms << " ms");
-  BOOST_TEST(c.log().find("out of file descriptors") == std::string::npos);
+  BOOST_TEST(c.log().find("accept:") == std::string::npos, c.log());  // no accept error, no back-off
 }
 
 BOOST_AUTO_TEST_CASE(slow_clients_time_out) {

@@ -117,6 +117,36 @@ BOOST_AUTO_TEST_CASE(dashboard_renders_every_chart_without_console_errors) {
   BOOST_TEST_MESSAGE("dashboard screenshot: " << shot.string());
 }
 
+// Flags come from the schema's types: a string field whose every value is
+// "true" (or "false") is not a feature flag.
+BOOST_AUTO_TEST_CASE(a_string_field_reading_true_is_not_shown_as_a_flag) {
+  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
+  temp_dir dir;
+  {
+    std::ofstream out(dir.path() / "seed.ndjson");
+    for (unsigned n = 0; n < 5; ++n) {
+      auto e = json::parse(example_event(test_uuid(n))).as_object();
+      e["reprovider_strategy"] = "true";
+      e["routing_type"] = n % 2 ? "true" : "false";
+      out << json::serialize(json::object{{"received_at", date_days_ago(0) + "T00:00:00Z"}, {"event", e}}) << "\n";
+    }
+  }
+  const auto db = dir.path() / "collector.db";
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db.string(), (dir.path() / "seed.ndjson").string()}).exit_code == 0);
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "cleanup", "--db", db.string()}).exit_code == 0);
+  collector_process c(dir.path());
+  auto args = chromium_args(dir.path() / "profile");
+  args.insert(args.end(), {"--dump-dom", "http://127.0.0.1:" + std::to_string(c.port()) + "/"});
+  auto r = run(args, {}, 90s);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const std::string& dom = r.out;
+  BOOST_TEST(dom.find("data-state=\"ready\"") != std::string::npos, dom.substr(0, 2000));
+  BOOST_TEST(dom.find("platform_vm: 0 of 5 nodes") != std::string::npos);      // a boolean field: a flag
+  BOOST_TEST(dom.find("reprovider_strategy: ") == std::string::npos, dom);      // strings: never flags
+  BOOST_TEST(dom.find("<title>routing_type: ") == std::string::npos);
+  BOOST_TEST(console_lines(r.err).empty(), r.err);
+}
+
 BOOST_AUTO_TEST_CASE(private_stats_dashboard_asks_for_the_token) {
   BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
   temp_dir dir;

@@ -110,9 +110,38 @@ BOOST_AUTO_TEST_CASE(oversized_body_is_413) {
   BOOST_TEST(r.response.result_int() == 413u);
 }
 
-BOOST_AUTO_TEST_CASE(healthz_answers_200) {
-  BOOST_TEST(call(http::verb::get, "/healthz").response.result_int() == 200u);
+BOOST_AUTO_TEST_CASE(healthz_asks_the_store) {
+  BOOST_TEST((call(http::verb::get, "/healthz").what == action::health));
   BOOST_TEST(call(http::verb::post, "/healthz").response.result_int() == 405u);
+  auto good = health_answer(11, true, std::nullopt);
+  BOOST_TEST(good.result_int() == 200u);
+  BOOST_TEST(good.body() == "ok\n");
+  auto bad = health_answer(11, true, std::string("the database file was deleted"));
+  BOOST_TEST(bad.result_int() == 503u);
+  BOOST_TEST(bad.body().find("the database file was deleted") != std::string::npos);
+}
+
+// The session drops a HEAD's body; here every route that answers GET takes HEAD too.
+BOOST_AUTO_TEST_CASE(head_is_taken_wherever_get_is) {
+  BOOST_TEST((call(http::verb::head, "/healthz").what == action::health));
+  BOOST_TEST(call(http::verb::head, "/").response.result_int() == 200u);
+  BOOST_TEST((call(http::verb::head, "/v1/stats").what == action::stats));
+  BOOST_TEST((call(http::verb::head, "/metrics").what == action::metrics));
+  BOOST_TEST((call_with(admin_options(), http::verb::head, "/v1/export", {}, std::string("Bearer ") + k_token).what ==
+              action::export_all));
+  auto r = call(http::verb::put, "/v1/stats");
+  BOOST_TEST(r.response.result_int() == 405u);
+  BOOST_TEST(r.response[http::field::allow] == "GET, HEAD");
+}
+
+BOOST_AUTO_TEST_CASE(the_payload_schema_is_served_for_the_dashboard) {
+  auto r = call(http::verb::get, "/v1/schema");
+  BOOST_TEST(r.response.result_int() == 200u);
+  BOOST_TEST(r.response[http::field::content_type] == "application/schema+json");
+  const auto schema = json::parse(r.response.body());
+  BOOST_TEST(schema.at("properties").at("platform_vm").at("type").as_string() == "boolean");
+  BOOST_TEST(schema.at("properties").at("routing_type").at("type").as_string() == "string");
+  BOOST_TEST(call(http::verb::post, "/v1/schema").response.result_int() == 405u);
 }
 
 BOOST_AUTO_TEST_CASE(other_paths_and_methods) {

@@ -8,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <boost/test/unit_test.hpp>
 
 using namespace telemetry_collector;
@@ -184,6 +185,77 @@ BOOST_FIXTURE_TEST_CASE(export_lines_import_back, fixture) {
   BOOST_TEST(back.error.empty());
   BOOST_TEST(back.event.received_at == k_day0 + 1234);
   BOOST_TEST(back.event.uuid == uuid_n(1));
+}
+
+namespace {
+std::int64_t sum_of(const value_counts& v) {
+  std::int64_t n = 0;
+  for (const auto& [value, nodes] : v) n += nodes;
+  return n;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fold_keeps_the_top_values_and_folds_the_rest) {
+  value_counts many;
+  for (int i = 0; i < 500; ++i) many.emplace_back("v" + std::to_string(i), 1 + i % 7);
+  many.emplace_back("popular", 1000);
+  const auto folded = fold_values(many);
+  BOOST_TEST(folded.size() == k_max_values_per_field);
+  BOOST_TEST(folded.front().first == "popular");
+  BOOST_TEST(folded.back().first == std::string(k_other_value));
+  BOOST_TEST(sum_of(folded) == sum_of(many));
+  // The kept ones are the most common: 71 values have 7 nodes, the next most common 6.
+  for (std::size_t i = 1; i + 1 < folded.size(); ++i) {
+    BOOST_TEST(folded[i].second >= 6);
+    BOOST_TEST(folded[i].second <= folded[i - 1].second);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fold_leaves_a_small_field_alone_and_merges_a_posted_other) {
+  value_counts few{{"linux", 3}, {"darwin", 5}};
+  auto same = fold_values(few);
+  BOOST_TEST(same.size() == 2u);
+  BOOST_TEST(same.front().first == "darwin");  // more nodes first
+  value_counts with_other{{"linux", 3}, {std::string(k_other_value), 2}};
+  auto merged = fold_values(with_other);
+  BOOST_TEST(merged.size() == 2u);
+  BOOST_TEST(merged.back().first == std::string(k_other_value));
+  BOOST_TEST(merged.back().second == 2);
+  BOOST_TEST(fold_values({}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(fold_bounds_the_bytes_of_long_values) {
+  value_counts longs;
+  for (int i = 0; i < 90; ++i) longs.emplace_back(std::string(120, 'a') + std::to_string(1000 + i), 1);
+  const auto folded = fold_values(longs, 100, 4096);
+  BOOST_TEST(folded.size() < 90u);
+  BOOST_TEST(folded.back().first == std::string(k_other_value));
+  std::size_t bytes = 0;
+  for (const auto& [value, n] : folded) bytes += json::serialize(json::string(value)).size() + 24;
+  BOOST_TEST(bytes <= 4096u);
+  BOOST_TEST(sum_of(folded) == 90);
+}
+
+// Aggregates, as written, hold the fold: whatever was posted, a field has
+// at most k_max_values_per_field entries and its counts add up to the day's nodes.
+BOOST_FIXTURE_TEST_CASE(aggregates_of_a_day_with_many_values_are_folded, fixture) {
+  const clock_ms now = k_day0 + 1000;
+  for (int node = 1; node <= 300; ++node) {
+    auto doc = json::parse(k_kubo_example_payload).as_object();
+    doc["uuid"] = uuid_n(node);
+    doc["agent_version"] = "kubo/" + uuid_n(node);
+    BOOST_REQUIRE(store.insert_sync(stored_event{now, uuid_n(node), json::serialize(doc)}));
+  }
+  BOOST_TEST(aggregate_changed_days(store) == 1);
+  auto db = store.reader();
+  statement st(db->get(), "SELECT count(*), sum(nodes) FROM day_field_counts WHERE field = 'agent_version'");
+  BOOST_REQUIRE(st.step());
+  BOOST_TEST(st.int64(0) == static_cast<std::int64_t>(k_max_values_per_field));
+  BOOST_TEST(st.int64(1) == 300);
+  const auto s = stats(store, 1, now);
+  const auto& versions = s.at("days").at(0).at("fields").at("agent_version").as_object();
+  BOOST_TEST(versions.size() == k_max_values_per_field);
+  BOOST_TEST(versions.at(k_other_value).as_int64() == 300 - static_cast<std::int64_t>(k_max_values_per_field - 1));
 }
 
 BOOST_AUTO_TEST_CASE(import_lines_are_validated) {

@@ -125,7 +125,21 @@
       .sort((a, b) => (label ? Number(a.raw) - Number(b.raw) : b.value - a.value));
   }
 
-  function render(stats) {
+  // Field types come from the payload schema the collector validates with
+  // (GET /v1/schema): a feature flag is a field the schema types boolean,
+  // never a string field whose values happen to read "true" or "false".
+  let booleanFields = null;
+  async function loadBooleanFields() {
+    if (booleanFields) return booleanFields;
+    const res = await fetch("/v1/schema", { cache: "no-store" });
+    if (!res.ok) throw new Error(`the collector answered ${res.status} for its schema`);
+    const schema = await res.json();
+    booleanFields = new Set(Object.entries(schema.properties || {})
+      .filter(([, p]) => p.type === "boolean").map(([field]) => field));
+    return booleanFields;
+  }
+
+  function render(stats, flagFields) {
     const days = stats.days || [];
     const dates = days.map((d) => d.date);
     timeChart("chart-active", dates, [{ name: "active nodes", values: days.map((d) => d.active_nodes) }]);
@@ -148,9 +162,9 @@
     barChart("chart-uptime", distribution(last, "uptime_bucket", durationLabel), n);
     barChart("chart-routing", distribution(last, "routing_type"), n);
 
-    // Feature flags: every field whose values are only true/false.
+    // Feature flags: every field the schema types boolean.
     const flags = Object.entries(last.fields)
-      .filter(([, values]) => Object.keys(values).every((v) => v === "true" || v === "false"))
+      .filter(([field]) => flagFields.has(field))
       .map(([field, values]) => ({ label: field, value: values["true"] || 0 }))
       .sort((a, b) => b.value - a.value);
     barChart("chart-flags", flags, n, true);
@@ -178,7 +192,8 @@
       }
       if (!res.ok) throw new Error(`the collector answered ${res.status}`);
       login.hidden = true;
-      render(await res.json());
+      const stats = await res.json();
+      render(stats, await loadBooleanFields());
     } catch (err) {
       status.className = "error";
       status.textContent = "Cannot load statistics: " + err.message;

@@ -94,6 +94,12 @@ event_store::event_store(std::string path, options opts) : path_(std::move(path)
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) create_private_file(path_);
   writer_ = std::make_unique<sqlite_connection>(path_, false);
+  // The file SQLite opened (a race with a rename in this instant is not
+  // guarded against: the first commit would then already find the path changed).
+  if (::stat(path_.c_str(), &st) != 0)
+    throw std::runtime_error("cannot open database " + path_ + ": " + std::strerror(errno));
+  file_dev_ = st.st_dev;
+  file_ino_ = st.st_ino;
   try {
     writer_->exec("PRAGMA journal_mode=WAL");
     // FULL: the WAL is synced at every commit, so an acknowledged event survives
@@ -243,6 +249,56 @@ void event_store::after_commit() {
   checkpoint_wake_.notify_one();
 }
 
+std::optional<std::string> event_store::file_changed() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::string("the database file was deleted while the collector ran");
+    return std::string("the database file cannot be reached: ") + std::strerror(errno);
+  }
+  if (st.st_dev != file_dev_ || st.st_ino != file_ino_)
+    return std::string("the database file was replaced by another file while the collector ran");
+  return std::nullopt;
+}
+
+void event_store::set_problem(std::optional<std::string> problem, bool lasting) {
+  std::string line;
+  {
+    std::lock_guard lock(health_mutex_);
+    if (problem_lasting_) return;  // nothing clears or replaces that state
+    if (problem_ == problem) return;
+    if (problem)
+      line = "storage failure (database " + path_ + "): " + *problem +
+             (lasting ? "; answering 503 until restarted" : "; answering 503 until a write succeeds");
+    else
+      line = "storage works again (database " + path_ + ")";
+    problem_ = std::move(problem);
+    problem_lasting_ = lasting && problem_.has_value();
+    unhealthy_.store(problem_.has_value());
+  }
+  if (opts_.log) opts_.log(line);
+}
+
+std::optional<std::string> event_store::problem() {
+  if (auto changed = file_changed()) set_problem(std::move(changed), true);
+  std::lock_guard lock(health_mutex_);
+  return problem_;
+}
+
+bool event_store::problem_may_clear() {
+  std::lock_guard lock(health_mutex_);
+  return problem_ && !problem_lasting_;
+}
+
+bool event_store::probe_write() {
+  return run_sync([](sqlite3* db) {
+    statement st(db, "INSERT INTO meta(key, value) VALUES('last_write_probe', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    st.bind(1, std::to_string(now_ms()));
+    st.step_done();
+    return true;
+  });
+}
+
 std::unique_ptr<sqlite_connection> event_store::reader() const {
   return std::make_unique<sqlite_connection>(path_, true);
 }
@@ -278,18 +334,26 @@ void event_store::run_batch(std::vector<job>& batch) {
   sqlite3* db = writer_->get();
   std::vector<char> ok(batch.size(), 0);
   bool committed = false;
+  std::optional<std::string> failure;  // why the whole batch failed
   try {
+    {
+      std::lock_guard lock(health_mutex_);
+      if (problem_lasting_) throw std::runtime_error(*problem_);  // the file is gone: write nothing
+    }
     writer_->exec("BEGIN IMMEDIATE");
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].event) {
         // A failing INSERT undoes itself (statement journal). If SQLite had to
         // give up the whole transaction instead (I/O error, disk full), the
         // batch fails as one: nothing of it is acknowledged.
+        // Events are validated before they get here: an INSERT that fails
+        // says something about the storage.
         try {
           inserter_->insert(*batch[i].event);
           ok[i] = 1;
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
           if (sqlite3_get_autocommit(db)) throw;
+          failure = e.what();
         }
         continue;
       }
@@ -308,12 +372,23 @@ void event_store::run_batch(std::vector<job>& batch) {
       }
       ok[i] = good ? 1 : 0;
     }
+    // Last, so that a file deleted while the batch ran is seen too.
+    if (auto changed = file_changed()) {
+      set_problem(std::move(changed), true);
+      throw std::runtime_error("database file changed");
+    }
     writer_->exec("COMMIT");
     committed = true;
     batches_.fetch_add(1);
     after_commit();
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    failure = e.what();
+  }
+  if (committed && !failure) {
+    if (unhealthy_.load()) set_problem(std::nullopt, false);
+  } else if (failure) {
+    set_problem("SQLite: " + *failure, false);  // ignored while a lasting problem stands
   }
   if (hooks_.before) hooks_.before();
   for (std::size_t i = 0; i < batch.size(); ++i)

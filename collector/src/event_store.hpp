@@ -27,12 +27,26 @@
 // batches, and its next commit restarts the WAL. The WAL file is trimmed to
 // k_wal_keep_bytes when it restarts. No thread polls.
 //
+// Health: a 2xx promises that an event is kept, so the store watches the
+// database file itself. Before each commit the writer compares the device and
+// inode of the path with those of the file it opened (one stat(); SQLite's
+// own descriptor is never touched, since closing any descriptor of the file
+// would drop SQLite's POSIX locks). A file deleted or renamed over fails that
+// batch and every later one: nothing is acknowledged into a file that no
+// longer is the database, and the state stays until the collector restarts
+// (reopening whatever now sits at the path is an operator's decision). A
+// commit SQLite refuses (disk full, I/O error, read-only file system) fails
+// its batch and marks the store unhealthy with SQLite's message; the next
+// commit that succeeds clears it. Each change of state is logged once.
+//
 // Thread safety: every public member may be called from any thread.
 // Completions run on the writer thread: keep them short (post elsewhere).
 
 #include "event_codec.hpp"
 
 #include <boost/json/value.hpp>
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -114,6 +128,9 @@ class event_store {
  public:
   struct options {
     std::size_t max_batch = 1024;  // jobs per transaction at most
+    // One line per change of the store's health (may be empty: not logged).
+    // Called on the thread that noticed it, under no lock of the store.
+    std::function<void(const std::string&)> log;
   };
 
   // Opens (creating if needed, mode 0600) the database and its schema, and
@@ -162,6 +179,17 @@ class event_store {
   // Bytes used by the database files (main + WAL).
   std::uint64_t disk_bytes() const;
 
+  // Why the store cannot keep events now (nullopt: it can), in words fit
+  // for a public answer (no path). Also checks the file's identity, so a
+  // deletion is seen without waiting for a write. One stat(); any thread.
+  std::optional<std::string> problem();
+  // The current problem is a failed write that a later commit may clear (not
+  // a deleted or replaced file).
+  bool problem_may_clear();
+  // Writes one row of `meta` (a write that needs disk space), so that a
+  // store failing on writes finds out whether it works again. Blocking.
+  bool probe_write();
+
  private:
   // Either a general write job (fn, under its own savepoint) or one event to
   // insert (event; a single INSERT is atomic on its own, no savepoint needed).
@@ -175,9 +203,19 @@ class event_store {
   void run_batch(std::vector<job>& batch);
   void checkpoint_loop();
   void after_commit();  // writer thread
+  std::optional<std::string> file_changed() const;  // the path no longer names the file opened
+  // Records a new state (problem or nullopt) and logs it when it changed.
+  // `lasting`: a deleted or replaced file, which nothing but a restart clears.
+  void set_problem(std::optional<std::string> problem, bool lasting);
 
   std::string path_;
   options opts_;
+  ::dev_t file_dev_ = 0;  // identity of the database file opened, taken at open
+  ::ino_t file_ino_ = 0;
+  std::mutex health_mutex_;
+  std::optional<std::string> problem_;  // with health_mutex_
+  bool problem_lasting_ = false;        // with health_mutex_
+  std::atomic<bool> unhealthy_{false};  // problem_ is set: the fast check on the write path
   std::unique_ptr<sqlite_connection> writer_;
   std::unique_ptr<event_inserter> inserter_;  // on writer_, used by the writer thread only
   event_encoder encoder_;                     // set in the constructor, read-only after

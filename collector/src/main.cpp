@@ -7,6 +7,7 @@
 #include "maintenance_runner.hpp"
 #include "retention.hpp"
 #include "schema_validator.hpp"
+#include "serve_lock.hpp"
 #include "server.hpp"
 #include "store_queries.hpp"
 
@@ -57,6 +58,8 @@ serve options:
   --threads N               I/O threads (default: one per core)
   --idle-timeout SECONDS    a request must arrive within this (default 30)
   --aggregate-every SECONDS refresh today's aggregates this often (default 60)
+  --max-connections-per-peer N
+                            connections from one address at most (default: no limit)
 
 export    writes every raw event as NDJSON to stdout:
           {"received_at": "<RFC 3339 UTC>", "event": {...}}
@@ -129,12 +132,17 @@ std::string read_admin_token(const std::string& path) {
 }
 
 // 1000 idle clients must not starve a new one: use every descriptor we may.
-void raise_descriptor_limit() {
+// Returns the (soft) limit now in force.
+std::size_t raise_descriptor_limit() {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    const auto before = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &rl);
+    if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = before;
   }
+  constexpr rlim_t k_cap = 1u << 20;  // RLIM_INFINITY and the like
+  return static_cast<std::size_t>(std::min(rl.rlim_cur, k_cap));
 }
 
 po::variables_map parse(const po::options_description& opts, const std::vector<std::string>& args,
@@ -155,7 +163,7 @@ int serve(const std::vector<std::string>& args) {
       "admin-token-file", po::value<std::string>(), "")("private-stats", "")("retire", "")(
       "tls-cert", po::value<std::string>(), "")("tls-key", po::value<std::string>(), "")(
       "threads", po::value<std::string>(), "")("idle-timeout", po::value<std::string>(), "")(
-      "aggregate-every", po::value<std::string>(), "");
+      "aggregate-every", po::value<std::string>(), "")("max-connections-per-peer", po::value<std::string>(), "");
   const auto vm = parse(opts, args);
 
   const auto ep = parse_listen(vm["listen"].as<std::string>());
@@ -165,6 +173,7 @@ int serve(const std::vector<std::string>& args) {
   const int threads = parse_int_option(vm, "threads", static_cast<int>(cores), 1, 256, "threads");
   const int idle_timeout = parse_int_option(vm, "idle-timeout", 30, 1, 3600, "seconds");
   const int aggregate_every = parse_int_option(vm, "aggregate-every", 60, 1, 86400, "seconds");
+  const int per_peer = parse_int_option(vm, "max-connections-per-peer", 0, 1, 1'000'000, "connections");
 
   handler_options handler;
   schema_validator validator(log_event_schema_text());
@@ -186,8 +195,12 @@ int serve(const std::vector<std::string>& args) {
     if (ec) throw usage_error("cannot load --tls-cert/--tls-key: " + ec.message());
   }
 
-  raise_descriptor_limit();
-  event_store store(vm["db"].as<std::string>());
+  const std::size_t descriptors = raise_descriptor_limit();
+  // Before the database is opened: a second serve must not touch it at all.
+  const serve_lock only_writer(vm["db"].as<std::string>());
+  event_store::options store_options;
+  store_options.log = &log_line;
+  event_store store(vm["db"].as<std::string>(), store_options);
   collector_metrics metrics;
   asio::thread_pool readers(2);
 
@@ -199,6 +212,8 @@ int serve(const std::vector<std::string>& args) {
   ctx.readers = &readers;
   ctx.log = &log_line;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
+  ctx.max_connections = connection_limit(descriptors);
+  ctx.max_per_peer = static_cast<std::size_t>(per_peer);
 
   // Before any job can be queued: the maintenance runner queues its first at once.
   gather_completions(store);
@@ -212,7 +227,9 @@ int serve(const std::vector<std::string>& args) {
       bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.tls ? " (https)" : " (http)") +
            (handler.retire ? " (retire mode: answering 410)" : "") + ", database " + store.path() +
-           ", raw events kept " + std::to_string(retention_days) + " days");
+           ", raw events kept " + std::to_string(retention_days) + " days, at most " +
+           std::to_string(ctx.max_connections) + " connections" +
+           (per_peer ? " (" + std::to_string(per_peer) + " per peer)" : ""));
 
   // SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
   // k_drain), commit, exit. A second signal stops at once.

@@ -36,7 +36,17 @@ void maintenance_runner::loop() {
   // contended (Linux: a per-thread nice value).
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   auto next_retention = clock::now();
+  std::string last_failure;  // logged once, not once a pass
   for (;;) {
+    // A store that cannot write (its own log line says why) gets one probe
+    // write a pass, so that it finds out when it works again; the passes
+    // wait until it does.
+    if (store_.problem_may_clear()) store_.probe_write();
+    if (store_.problem()) {
+      std::unique_lock lock(mutex_);
+      if (wake_.wait_for(lock, aggregate_every_, [this] { return stopping_; })) return;
+      continue;
+    }
     try {
       if (clock::now() >= next_retention) {
         const auto t0 = clock::now();
@@ -54,8 +64,10 @@ void maintenance_runner::loop() {
       if (cancel_) return;
       auto db = store_.reader();
       metrics_.set_active_nodes_24h(active_nodes_since(*db, now_ms() - k_day_ms));
+      last_failure.clear();
     } catch (const std::exception& e) {
-      log_(std::string("maintenance pass failed (will retry): ") + e.what());
+      if (e.what() != last_failure) log_(std::string("maintenance pass failed (will retry): ") + e.what());
+      last_failure = e.what();
     }
     std::unique_lock lock(mutex_);
     if (wake_.wait_for(lock, aggregate_every_, [this] { return stopping_; })) return;

@@ -199,6 +199,22 @@ http::response<http::string_body> storage_failure(unsigned version) {
   return res;
 }
 
+http::response<http::string_body> busy(unsigned version) {
+  auto res = error_response(http::status::service_unavailable, version, false, "busy", {},
+                            "too many statistics answers are being sent; retry shortly");
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
+http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
+                                                const std::optional<std::string>& problem) {
+  if (!problem) return text_ok(version, keep_alive, "text/plain", "ok\n");
+  auto res = text_ok(version, keep_alive, "text/plain", "storage failure: " + *problem + "\n");
+  res.result(http::status::service_unavailable);
+  res.set(http::field::retry_after, "60");
+  return res;
+}
+
 handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
                               boost::json::storage_ptr storage, flat_event* flat) {
   const unsigned v = req.version();
@@ -211,7 +227,9 @@ handler_result handle_request(const http::request<http::string_body>& req, const
 
   if (path == "/healthz") {
     if (method != http::verb::get && method != http::verb::head) return method_not_allowed(v, ka, "GET, HEAD");
-    return respond(text_ok(v, ka, "text/plain", "ok\n"));
+    handler_result out;
+    out.what = action::health;
+    return out;
   }
 
   if (path == "/") {
@@ -231,8 +249,20 @@ handler_result handle_request(const http::request<http::string_body>& req, const
     return respond(std::move(res));
   }
 
+  // The payload schema the collector validates with, verbatim: the dashboard
+  // takes field types from it. Public, as the schema is (docs/payload.md).
+  if (path == "/v1/schema") {
+    if (method != http::verb::get && method != http::verb::head) return method_not_allowed(v, ka, "GET, HEAD");
+    auto res = text_ok(v, ka, "application/schema+json", std::string(log_event_schema_text()));
+    res.set(http::field::cache_control, "no-cache");
+    return respond(std::move(res));
+  }
+
+  // GET and HEAD alike on every route that answers GET: the session sends
+  // a HEAD's answer without its body.
+  const bool get_or_head = method == http::verb::get || method == http::verb::head;
   if (path == "/v1/stats" || path == "/metrics") {
-    if (method != http::verb::get) return method_not_allowed(v, ka, "GET");
+    if (!get_or_head) return method_not_allowed(v, ka, "GET, HEAD");
     if (opts.private_stats)
       if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
     handler_result out;
@@ -257,7 +287,7 @@ handler_result handle_request(const http::request<http::string_body>& req, const
   }
 
   if (path == "/v1/export") {
-    if (method != http::verb::get) return method_not_allowed(v, ka, "GET");
+    if (!get_or_head) return method_not_allowed(v, ka, "GET, HEAD");
     if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
     handler_result out;
     out.what = action::export_all;

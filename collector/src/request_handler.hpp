@@ -44,6 +44,7 @@ enum class action {
   export_all,    // stream every raw event as NDJSON
   stats,         // read_stats(`days`), then json_ok()
   metrics,       // Prometheus text, then text_ok()
+  health,        // ask the store, then health_answer()
 };
 
 struct handler_result {
@@ -77,6 +78,11 @@ http::response<http::string_body> json_ok(unsigned version, bool keep_alive, con
 http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
                                           std::string body);
 http::response<http::string_body> storage_failure(unsigned version);
+// 503 with Retry-After: 1: too many large answers in flight (server_context::max_stats_bytes).
+http::response<http::string_body> busy(unsigned version);
+// GET /healthz: 200 "ok", or 503 naming `problem` (the store's, event_store::problem()).
+http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
+                                                const std::optional<std::string>& problem);
 
 // The dashboard's files, embedded at build time; nullptr when unknown.
 struct static_asset {

@@ -3,6 +3,10 @@
 #include "sqlite_statement.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include <algorithm>
 
 #include <chrono>
 #include <cstdio>
@@ -57,6 +61,13 @@ std::optional<computed_day> compute_day(sqlite3* db, std::int64_t day, day_state
       ++out.counts[{std::string(kv.key()), aggregate_value_text(kv.value())}];
     }
   }
+  // Bounded before it is written: the write job (which holds the writer,
+  // and so every POST) and every later read of the day stay small.
+  std::map<std::string, value_counts> by_field;
+  for (auto& [key, n] : out.counts) by_field[key.first].emplace_back(key.second, n);
+  out.counts.clear();
+  for (auto& [field, values] : by_field)
+    for (auto& [value, n] : fold_values(std::move(values))) out.counts[{field, std::move(value)}] = n;
   return out;
 }
 
@@ -176,6 +187,38 @@ maintenance_report run_maintenance(event_store& store, int retention_days, clock
   auto report = delete_expired(store, retention_days, now, 250, cancel, pause);
   report.days_aggregated = aggregated;
   return report;
+}
+
+value_counts fold_values(value_counts counts, std::size_t max_entries, std::size_t max_bytes) {
+  std::int64_t other = 0;
+  bool folded = false;
+  std::erase_if(counts, [&](const auto& c) {
+    if (c.first != k_other_value) return false;
+    other += c.second;
+    folded = true;
+    return true;
+  });
+  std::sort(counts.begin(), counts.end(),
+            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  auto bytes_of = [](const std::string& value) {
+    return boost::json::serialize(boost::json::string(value)).size() + 24;  // "value": count, with room for any count
+  };
+  std::vector<std::size_t> sizes;
+  std::size_t total = 0;
+  for (const auto& c : counts) total += sizes.emplace_back(bytes_of(c.first));
+  const std::size_t fold_bytes = bytes_of(std::string(k_other_value));
+  if (counts.size() + (folded ? 1 : 0) <= max_entries && total + (folded ? fold_bytes : 0) <= max_bytes) {
+    if (folded) counts.emplace_back(k_other_value, other);
+    return counts;
+  }
+  // Room for the fold itself.
+  const std::size_t keep_entries = max_entries > 0 ? max_entries - 1 : 0;
+  std::size_t kept = 0, used = fold_bytes;
+  while (kept < counts.size() && kept < keep_entries && used + sizes[kept] <= max_bytes) used += sizes[kept++];
+  for (std::size_t i = kept; i < counts.size(); ++i) other += counts[i].second;
+  counts.resize(kept);
+  counts.emplace_back(k_other_value, other);
+  return counts;
 }
 
 std::string day_to_date(std::int64_t day) {

@@ -20,6 +20,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace telemetry_collector {
 
@@ -54,5 +57,26 @@ maintenance_report run_maintenance(event_store& store, int retention_days, clock
 
 // "2026-11-22" for a day number.
 std::string day_to_date(std::int64_t day);
+
+// The bound on one field's values in a day's aggregates, whatever was posted
+// (string fields may take any value the schema allows): at most
+// k_max_values_per_field entries, the fold included, and at most
+// k_max_value_bytes_per_field bytes of them as JSON ("value": nodes,).
+// With six fields free to vary that keeps a day of /v1/stats well under
+// 256 KiB. The values beyond it are folded into k_other_value.
+inline constexpr std::size_t k_max_values_per_field = 100;
+inline constexpr std::size_t k_max_value_bytes_per_field = 24 * 1024;
+inline constexpr std::string_view k_other_value = "(other)";
+
+// Nodes per value of one field.
+using value_counts = std::vector<std::pair<std::string, std::int64_t>>;
+
+// Keeps the most common values (more nodes first, then by value, so the
+// result does not depend on the input's order) as long as both bounds
+// hold, and folds the rest into one entry k_other_value; a posted value
+// equal to k_other_value is counted in it. The counts keep their sum.
+// Unchanged (but sorted) when it is within the bounds already.
+value_counts fold_values(value_counts counts, std::size_t max_entries = k_max_values_per_field,
+                         std::size_t max_bytes = k_max_value_bytes_per_field);
 
 }  // namespace telemetry_collector

@@ -11,10 +11,13 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <optional>
 #include <thread>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 namespace telemetry_collector {
 
@@ -46,6 +49,43 @@ void session_registry::for_each(const std::function<void(std::shared_ptr<session
       if (auto s = w.lock()) alive.push_back(std::move(s));
   }
   for (auto& s : alive) fn(std::move(s));
+}
+
+std::size_t session_registry::close_oldest_idle(std::size_t n) {
+  std::vector<std::shared_ptr<session_base>> picked;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, w] : live_) {
+      if (picked.size() >= n) break;
+      auto s = w.lock();
+      if (s && s->idle_hint.exchange(false)) picked.push_back(std::move(s));
+    }
+  }
+  // Outside the lock: the last reference to a session may go here, and its
+  // destructor calls remove().
+  for (auto& s : picked) s->close_if_idle();
+  return picked.size();
+}
+
+bool peer_counts::try_add(const asio::ip::address& peer, std::size_t max) {
+  std::lock_guard lock(mutex_);
+  auto& n = counts_[peer];
+  if (n >= max) {
+    if (n == 0) counts_.erase(peer);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void peer_counts::remove(const asio::ip::address& peer) {
+  std::lock_guard lock(mutex_);
+  auto it = counts_.find(peer);
+  if (it != counts_.end() && --it->second == 0) counts_.erase(it);
+}
+
+std::size_t connection_limit(std::size_t descriptor_limit) {
+  return descriptor_limit > k_descriptor_reserve + 16 ? descriptor_limit - k_descriptor_reserve : 16;
 }
 
 void session_registry::set_on_empty(std::function<void()> fn) {
@@ -96,29 +136,43 @@ class session : public session_base, public std::enable_shared_from_this<session
   using std::enable_shared_from_this<session<Stream>>::shared_from_this;
 
  public:
-  session(tcp::socket socket, server_context& ctx) : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx) {
+  // `peer`: counted in ctx.peers (released here when the session ends).
+  session(tcp::socket socket, server_context& ctx, std::optional<asio::ip::address> peer)
+      : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx), peer_(std::move(peer)) {
     // Room for a whole typical request (headers + a ~1 KB event), so that one
     // recv reads it: Beast would otherwise start at 512 bytes and read twice.
     buffer_.reserve(k_read_buffer);
   }
-  ~session() override { ctx_.sessions.remove(registry_id_); }
+  ~session() override {
+    release_stats_bytes();
+    if (peer_) ctx_.peers.remove(*peer_);
+    ctx_.sessions.remove(registry_id_);
+  }
 
   void run() {
     registry_id_ = ctx_.sessions.add(shared_from_this());
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       do_read();
     } else {
+      // Waiting for a handshake is waiting for a request: as idle as a
+      // keep-alive connection, and as much a candidate to make room.
+      handshaking_ = true;
+      idle_hint = true;
       beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
       stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        self->handshaking_ = false;
         if (ec) return self->close();  // a failed handshake is the client's problem; nothing to log about it
         self->do_read();
       });
     }
   }
 
-  void drain() override {
+  void drain() override { close_if_idle(); }
+
+  void close_if_idle() override {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->waiting_ && !self->parser_->got_some()) self->close();
+      if (self->handshaking_ || (self->waiting_ && !self->parser_->got_some())) return self->close();
+      // Busy after all: not a candidate again until it waits for its next request.
     });
   }
 
@@ -132,10 +186,12 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void do_read() {
     if (ctx_.draining) return close();
+    head_ = false;
     parser_.emplace();
     parser_->header_limit(8 * 1024);
     parser_->body_limit(k_max_body);
     waiting_ = true;
+    idle_hint = true;
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -143,6 +199,7 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void on_read(beast::error_code ec) {
     waiting_ = false;
+    idle_hint = false;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor)
       return close();
@@ -161,6 +218,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     const auto& req = parser_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    head_ = req.method() == http::verb::head;
     started_ = steady::now();
     // The event's JSON is parsed into this buffer (no allocation per value)
     // and lives only until do_store has serialized it, before this returns.
@@ -183,6 +241,8 @@ class session : public session_base, public std::enable_shared_from_this<session
                             ctx_.metrics->render(ctx_.store->disk_bytes(), ctx_.store->batches_committed())));
       case action::export_all:
         return do_export();
+      case action::health:  // one stat() of the database path: cheap enough for the I/O thread
+        return send(health_answer(version_, keep_alive_, ctx_.store->problem()));
     }
   }
 
@@ -208,9 +268,8 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   void store(stored_event e) {
     ctx_.store->insert(std::move(e), on_own_thread([](session& s, bool ok) {
-      if (!ok) {
+      if (!ok) {  // the store logs why, once per change of its state; never once per request
         s.ctx_.metrics->rejected("storage_failure");
-        s.ctx_.log("cannot store an accepted event; answering 503");
         return s.send(storage_failure(s.version_));
       }
       s.ctx_.metrics->event_accepted(std::chrono::duration<double>(steady::now() - s.started_).count());
@@ -243,20 +302,30 @@ class session : public session_base, public std::enable_shared_from_this<session
     }));
   }
 
+  // Read and serialized on the reader pool; the text is counted in
+  // ctx_.stats_bytes until it is written (or the session ends).
   void do_stats(int days) {
-    auto done = on_own_thread([](session& s, std::optional<boost::json::object> body) {
+    if (ctx_.stats_bytes.load() > ctx_.max_stats_bytes) return send(busy(version_));
+    auto done = on_own_thread([](session& s, std::optional<std::string> body) {
       if (!body) return s.send(storage_failure(s.version_));
-      s.send(json_ok(s.version_, s.keep_alive_, *body));
+      s.stats_bytes_ = body->size();
+      s.ctx_.stats_bytes.fetch_add(s.stats_bytes_);
+      s.send(text_ok(s.version_, s.keep_alive_, "application/json", std::move(*body)));
     });
     asio::post(*ctx_.readers, [store = ctx_.store, days, done = std::move(done)]() mutable {
-      std::optional<boost::json::object> body;
+      std::optional<std::string> body;
       try {
         auto db = store->reader();
-        body = read_stats(*db, days, now_ms());
+        body = boost::json::serialize(read_stats(*db, days, now_ms())) + "\n";
       } catch (const std::exception&) {
       }
       done(std::move(body));
     });
+  }
+
+  void release_stats_bytes() {
+    if (stats_bytes_) ctx_.stats_bytes.fetch_sub(stats_bytes_);
+    stats_bytes_ = 0;
   }
 
   // NDJSON in chunked encoding, k_export_rows_per_chunk rows at a time, read
@@ -267,8 +336,20 @@ class session : public session_base, public std::enable_shared_from_this<session
     export_res_->set(http::field::content_type, "application/x-ndjson");
     export_res_->set(http::field::cache_control, "no-store");
     export_res_->chunked(true);
-    export_res_->keep_alive(false);
+    // HEAD: the same header, no chunks, and the connection stays usable.
+    export_res_->keep_alive(head_ && keep_alive_ && !ctx_.draining);
     export_sr_.emplace(*export_res_);
+    if (head_) {
+      beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
+      return http::async_write_header(stream_, *export_sr_,
+                                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                        const bool again = !ec && self->export_res_->keep_alive();
+                                        self->export_sr_.reset();
+                                        self->export_res_.reset();
+                                        if (!again) return self->close();
+                                        self->do_read();
+                                      });
+    }
     beast::get_lowest_layer(stream_).expires_never();
     http::async_write_header(stream_, *export_sr_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
@@ -309,14 +390,28 @@ class session : public session_base, public std::enable_shared_from_this<session
     });
   }
 
+  // Every answer goes through here (but the pre-serialized acceptance of a
+  // POST, and the export's stream). The answer to a HEAD request is the
+  // header of the answer a GET would get, Content-Length included, and no
+  // body, whatever the route or status: a body after it would be read as the
+  // start of the next answer on a keep-alive connection.
   void send(http::response<http::string_body> res) {
     if (ctx_.draining) res.keep_alive(false);
     response_ = std::move(res);
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec || !self->response_.keep_alive()) return self->close();
+    auto next = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->head_sr_.reset();
+      self->release_stats_bytes();
+      const bool again = !ec && self->response_.keep_alive();
+      self->response_ = {};  // a large answer is not kept while the connection idles
+      if (!again) return self->close();
       self->do_read();
-    });
+    };
+    if (head_) {
+      head_sr_.emplace(response_);
+      return http::async_write_header(stream_, *head_sr_, std::move(next));
+    }
+    http::async_write(stream_, response_, std::move(next));
   }
 
   // accepted(), pre-serialized: no header building per event.
@@ -341,15 +436,20 @@ class session : public session_base, public std::enable_shared_from_this<session
 
   Stream stream_;
   server_context& ctx_;
+  std::optional<asio::ip::address> peer_;  // in memory only, for ctx_.peers
   std::uint64_t registry_id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   flat_event flat_;  // the request's event, when read without a DOM; kept for its buffers
   bool waiting_ = false;  // an async_read for a new request is in flight
+  bool handshaking_ = false;  // HTTPS: the TLS handshake is in flight
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request being answered is a HEAD: headers only
+  std::size_t stats_bytes_ = 0;  // this session's share of ctx_.stats_bytes
   steady::time_point started_;
   http::response<http::string_body> response_;
+  std::optional<http::response_serializer<http::string_body>> head_sr_;  // writes response_'s header, for HEAD
   std::optional<http::response<http::empty_body>> export_res_;
   std::optional<http::response_serializer<http::empty_body>> export_sr_;
   std::unique_ptr<sqlite_connection> export_db_;  // used only on the reader pool
@@ -427,17 +527,58 @@ void listener::do_accept() {
   });
 }
 
+// Connection limits, in this order: per peer (the new connection is closed
+// unanswered), then in total (the oldest idle connection is asked to close
+// to make room; with none idle the new one is closed). Accept errors that
+// mean "no resources now" (descriptors, memory) close idle connections and
+// retry after a pause, logged once when they start and once when accepting
+// works again, never once per failure.
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
   if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
+    constexpr auto k_accept_calm = std::chrono::seconds(5);
+    if (accept_failing_ && steady::now() - last_accept_failure_ > k_accept_calm) {
+      accept_failing_ = false;
+      ctx_.log("accept: accepting connections again");
+    }
+    std::optional<asio::ip::address> peer;
+    if (ctx_.max_per_peer > 0) {
+      beast::error_code ignored;
+      const auto remote = socket.remote_endpoint(ignored);
+      if (!ignored) {
+        if (!ctx_.peers.try_add(remote.address(), ctx_.max_per_peer)) {
+          socket.close(ignored);
+          return do_accept();
+        }
+        peer = remote.address();
+      }
+    }
+    if (ctx_.sessions.size() >= ctx_.max_connections && ctx_.sessions.close_oldest_idle(1) == 0) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      if (peer) ctx_.peers.remove(*peer);
+      return do_accept();
+    }
     if (ctx_.tls)
-      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_)->run();
+      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_, std::move(peer))->run();
     else
-      std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_)->run();
-  } else if (ec == asio::error::no_descriptors) {
-    // Retrying at once would spin: wait for sessions to end.
-    ctx_.log("accept: out of file descriptors (raise the limit: ulimit -n); pausing accepts for 100 ms");
-    retry_.expires_after(std::chrono::milliseconds(100));
+      std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_, std::move(peer))->run();
+  } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+             ec.value() == ENFILE) {
+    last_accept_failure_ = steady::now();
+    if (!accept_failing_) {
+      accept_failing_ = true;
+      ctx_.log("accept: " + ec.message() + "; closing idle connections and retrying (raise ulimit -n if it lasts)");
+    }
+    // The descriptor limit may have been lowered under us (prlimit): follow
+    // it, so that from now on a new connection makes room before it is
+    // accepted instead of after a failure.
+    rlimit rl{};
+    if (ec == asio::error::no_descriptors && ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+      ctx_.max_connections = std::min(ctx_.max_connections, connection_limit(static_cast<std::size_t>(rl.rlim_cur)));
+    // Retrying at once would spin: make room, then wait a little.
+    ctx_.sessions.close_oldest_idle(8);
+    retry_.expires_after(std::chrono::milliseconds(50));
     retry_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec && self->acceptor_.is_open()) self->do_accept();
     });

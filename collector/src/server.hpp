@@ -40,15 +40,27 @@ class session_base {
   virtual ~session_base() = default;
   // Called on drain: close now if waiting for a request, else after the current response.
   virtual void drain() = 0;
+  // Closes the connection, on the session's own thread later, if it is
+  // waiting for a request and has received nothing of one (an idle
+  // keep-alive connection); otherwise leaves it be. Any thread.
+  virtual void close_if_idle() = 0;
+  // Set by the session while it waits for a request; taken (exchanged to
+  // false) by session_registry::close_oldest_idle, so that one session is
+  // picked once.
+  std::atomic<bool> idle_hint{false};
 };
 
-// Live sessions, so that a drain can reach them.
+// Live sessions, so that a drain can reach them. Ids grow with time, so the
+// lowest ids are the oldest connections.
 class session_registry {
  public:
   std::uint64_t add(std::weak_ptr<session_base> s);
   void remove(std::uint64_t id);
   // Calls drain() on every live session (through its own strand, by the caller's post).
   void for_each(const std::function<void(std::shared_ptr<session_base>)>& fn);
+  // Asks up to `n` of the oldest sessions that look idle to close
+  // (close_if_idle); returns how many were asked.
+  std::size_t close_oldest_idle(std::size_t n);
   std::size_t size();
   // `fn` is called (on the thread that removed it) each time the last session goes.
   void set_on_empty(std::function<void()> fn);
@@ -60,6 +72,28 @@ class session_registry {
   std::map<std::uint64_t, std::weak_ptr<session_base>> live_;
 };
 
+// Connections per peer address, in memory only (never logged or stored), for
+// --max-connections-per-peer. Thread-safe.
+class peer_counts {
+ public:
+  // Counts one more connection of `peer` unless it has `max` already.
+  bool try_add(const boost::asio::ip::address& peer, std::size_t max);
+  void remove(const boost::asio::ip::address& peer);
+
+ private:
+  std::mutex mutex_;
+  std::map<boost::asio::ip::address, std::size_t> counts_;
+};
+
+// Descriptors kept out of the connection limit: the database and its WAL and
+// shared-memory files on the writer, checkpointer and reader connections,
+// the log, the listener, epoll and the lock file.
+inline constexpr std::size_t k_descriptor_reserve = 64;
+
+// The connection limit for a descriptor limit (RLIMIT_NOFILE's soft value):
+// all but k_descriptor_reserve, and at least 16.
+std::size_t connection_limit(std::size_t descriptor_limit);
+
 struct server_context {
   handler_options handler;
   event_store* store = nullptr;
@@ -70,6 +104,19 @@ struct server_context {
   boost::asio::ssl::context* tls = nullptr;     // non-null: serve HTTPS only
   std::atomic<bool> draining{false};
   session_registry sessions;
+  // Bytes of /v1/stats answers built and not yet written, over every
+  // session: beyond max_stats_bytes a new stats request is answered 503
+  // (Retry-After: 1) instead of being read, so clients reading slowly cannot
+  // make the collector hold an unbounded amount of memory.
+  std::atomic<std::size_t> stats_bytes{0};
+  std::size_t max_stats_bytes = 32u << 20;
+  // Open connections at most (connection_limit()); lowered by the listener
+  // (its only reader) if it finds the descriptor limit lowered. A connection beyond it
+  // makes the oldest idle one close (as nginx reuses keep-alive
+  // connections); with none idle, it is closed at once.
+  std::size_t max_connections = 1024;
+  std::size_t max_per_peer = 0;  // connections per peer address; 0: no limit
+  peer_counts peers;
 };
 
 // N single-threaded io_contexts and the threads that run them.
@@ -106,6 +153,10 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::ip::tcp::acceptor acceptor_;  // on context 0
   boost::asio::steady_timer retry_;           // pause after running out of descriptors
   server_context& ctx_;
+  // Logged once when accepting starts failing, and once when it has worked
+  // again for a while (k_accept_calm): a limit hit over and over is one state.
+  bool accept_failing_ = false;
+  std::chrono::steady_clock::time_point last_accept_failure_;
 };
 
 // Makes the store's writer hand each batch's completions to each I/O thread

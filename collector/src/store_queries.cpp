@@ -30,15 +30,19 @@ boost::json::object read_stats(sqlite_connection& conn, int days, clock_ms now) 
     }
   }
   {
+    // Folded again here: days aggregated (and sealed) by builds before the
+    // fold may hold any number of values.
+    std::map<std::pair<std::int64_t, std::string>, value_counts> per_field;
     statement st(db, "SELECT day, field, value, nodes FROM day_field_counts WHERE day >= ?");
     st.bind(1, first_day);
     while (st.step()) {
-      auto it = by_day.find(st.int64(0));
-      if (it == by_day.end()) continue;
-      auto& fields = it->second["fields"].as_object();
-      auto& per_value = fields[st.text(1)];
-      if (!per_value.is_object()) per_value = boost::json::object{};
-      per_value.as_object()[st.text(2)] = st.int64(3);
+      if (!by_day.count(st.int64(0))) continue;
+      per_field[{st.int64(0), std::string(st.text(1))}].emplace_back(std::string(st.text(2)), st.int64(3));
+    }
+    for (auto& [key, values] : per_field) {
+      boost::json::object per_value;
+      for (auto& [value, n] : fold_values(std::move(values))) per_value[value] = n;
+      by_day[key.first]["fields"].as_object()[key.second] = std::move(per_value);
     }
   }
   conn.exec("COMMIT");
