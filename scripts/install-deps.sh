@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-test1.81-dev libboost-program-options1.81-dev
   libvalijson-dev libssl-dev libc-ares-dev libsqlite3-dev
-  curl procps tinyproxy chromium fonts-dejavu-core
+  curl procps tinyproxy chromium fonts-dejavu-core nginx-light
 )
 
 missing=()
@@ -32,5 +32,18 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# nginx (for the reverse-proxy test, which starts its own on loopback) would
+# otherwise be started as a system service on port 80 by its postinst: deny
+# service starts for the length of this install (policy-rc.d, Debian's way),
+# unless the machine already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  own_policy=1
+fi
+cleanup() { if [ "$own_policy" = 1 ]; then $sudo rm -f "$policy"; fi; }
+trap cleanup EXIT
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
