@@ -442,6 +442,14 @@ BOOST_AUTO_TEST_CASE(stalled_tls_handshakes_make_room_for_a_new_client) {
 // The limit lowered under a running collector: accept fails with EMFILE,
 // which is backed off (idle connections closed) and logged once.
 BOOST_AUTO_TEST_CASE(running_out_of_descriptors_is_backed_off_and_logged_once) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Not under the sanitizers: UBSan's vptr check tests memory with a pipe(),
+  // which fails once the process is out of descriptors, and then reports a
+  // valid object as having an "invalid vptr" (a false positive that aborts
+  // the collector). The default build runs this case.
+  BOOST_TEST_MESSAGE("skipped under sanitizers: they need descriptors of their own");
+  return;
+#endif
   raise_own_fd_limit();
   temp_dir dir;
   collector_process c(dir.path());

@@ -1,6 +1,7 @@
 #include "plugin_host.hpp"
 
 #include "ipfs_common/json_path.hpp"
+#include "ipfs_plugin/host.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -21,11 +22,12 @@ namespace ipfs_stub {
 
 using ipfs_common::fail;
 
+// Destroyed instance first, then the shared object (members in reverse order).
 struct plugin_host::loaded {
   std::filesystem::path path;
-  void* handle = nullptr;
+  std::optional<ipfs_plugin::loaded_plugin> so;
   const ipfs_plugin_descriptor* desc = nullptr;
-  ipfs_plugin_instance* instance = nullptr;
+  std::optional<ipfs_plugin::plugin_instance> instance;
   bool started = false;
 };
 
@@ -40,57 +42,12 @@ log_level from_abi(int32_t level) {
   }
 }
 
-// The services table's functions. host_ctx is the plugin_host's context pair.
-struct service_ctx {
-  go_logger* log;
-  const node_state* state;
-  // Set when close_all begins: a node-facts call still walking the repo on a
-  // plugin's thread gives up, so the plugin's close never waits for the walk.
-  std::atomic<bool> stopping{false};
-};
 
-void svc_log(void* ctx, int32_t level, const char* subsystem, const char* message) {
-  auto* c = static_cast<service_ctx*>(ctx);
-  try {
-    c->log->log(from_abi(level), subsystem ? subsystem : "plugin", message ? message : "");
-  } catch (...) {
-  }
-}
-
-int32_t svc_log_enabled(void* ctx, int32_t level, const char* subsystem) {
-  auto* c = static_cast<service_ctx*>(ctx);
-  return c->log->enabled(from_abi(level), subsystem ? subsystem : "plugin") ? 1 : 0;
-}
-
-char* svc_node_facts(void* ctx) {
-  auto* c = static_cast<service_ctx*>(ctx);
-  try {
-    auto facts = node_facts(*c->state, &c->stopping);
-    if (!facts) return nullptr;  // interrupted: the host is shutting down
-    const std::string text = boost::json::serialize(*facts);
-    char* p = static_cast<char*>(std::malloc(text.size() + 1));
-    if (p) std::memcpy(p, text.c_str(), text.size() + 1);
-    return p;
-  } catch (...) {
-    return nullptr;
-  }
-}
-
-void svc_free_string(void*, char* s) { std::free(s); }
 
 }  // namespace
 
 ipfs_common::message_result<void> validate_descriptor(const ipfs_plugin_descriptor* d) {
-  if (!d) return fail("the query function returned no descriptor");
-  // abi_version and struct_size are the two fields every revision has.
-  if (d->abi_version != IPFS_PLUGIN_ABI_VERSION)
-    return fail("unsupported plugin ABI version " + std::to_string(d->abi_version) + " (this host supports " +
-                std::to_string(IPFS_PLUGIN_ABI_VERSION) + ")");
-  if (d->struct_size < sizeof(ipfs_plugin_descriptor))
-    return fail("plugin descriptor too small: " + std::to_string(d->struct_size) + " bytes, ABI version " +
-                std::to_string(IPFS_PLUGIN_ABI_VERSION) + " needs " + std::to_string(sizeof(ipfs_plugin_descriptor)));
-  if (!d->name || !*d->name) return fail("plugin descriptor has no name");
-  if (!d->init || !d->close || !d->free_string) return fail("plugin descriptor lacks init, close or free_string");
+  if (auto why = ipfs_plugin::check_descriptor(d)) return fail(*why);
   return {};
 }
 
@@ -113,20 +70,22 @@ std::string bundled_docs_file() {
 }
 
 plugin_host::plugin_host(go_logger& log, const node_state& state) : log_(log), state_(state) {
-  auto* ctx = new service_ctx{&log_, &state_, {}};
-  services_.abi_version = IPFS_PLUGIN_ABI_VERSION;
-  services_.struct_size = sizeof(ipfs_host_services);
-  services_.host_ctx = ctx;
-  services_.log = &svc_log;
-  services_.log_enabled = &svc_log_enabled;
-  services_.node_facts = &svc_node_facts;
-  services_.free_string = &svc_free_string;
+  // Called from the plugins' threads: go_logger is thread-safe, node_state is
+  // never written, and the walk behind node_facts stops when close_all begins.
+  services_.log = [this](int32_t level, std::string_view subsystem, std::string_view message) {
+    log_.log(from_abi(level), subsystem, message);
+  };
+  services_.log_enabled = [this](int32_t level, std::string_view subsystem) {
+    return log_.enabled(from_abi(level), subsystem);
+  };
+  services_.node_facts = [this]() -> std::optional<std::string> {
+    auto facts = node_facts(state_, &stopping_);
+    if (!facts) return std::nullopt;  // interrupted: the host is shutting down
+    return boost::json::serialize(*facts);
+  };
 }
 
-plugin_host::~plugin_host() {
-  close_all();
-  delete static_cast<service_ctx*>(services_.host_ctx);
-}
+plugin_host::~plugin_host() { close_all(); }
 
 bool plugin_host::disabled(const std::string& name) const {
   const auto* v = ipfs_common::find_path(state_.config, std::vector<std::string>{"Plugins", "Plugins", name, "Disabled"});
@@ -165,31 +124,26 @@ void plugin_host::load_file(const std::filesystem::path& file) {
     log_.log(log_level::error, "plugin", "cannot load plugin " + file.string() + ": not a regular file");
     return;
   }
-  void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) {
-    const char* err = ::dlerror();
-    log_.log(log_level::error, "plugin", "cannot load plugin " + file.string() + ": " + (err ? err : "unknown error"));
+  auto so = ipfs_plugin::loaded_plugin::load(file.string());
+  if (!so.ok()) {
+    log_.log(log_level::error, "plugin", so.error());
     return;
   }
-  auto refuse = [&](const std::string& why) {
-    log_.log(log_level::error, "plugin", "refusing plugin " + file.string() + ": " + why);
-    ::dlclose(handle);
-  };
-  auto query = reinterpret_cast<ipfs_plugin_query_fn>(::dlsym(handle, IPFS_PLUGIN_QUERY_SYMBOL));
-  if (!query) return refuse(std::string("it does not export ") + IPFS_PLUGIN_QUERY_SYMBOL);
-  const ipfs_plugin_descriptor* d = query();
-  if (auto ok = validate_descriptor(d); !ok) return refuse(ok.error());
+  const ipfs_plugin_descriptor* d = &so.value().descriptor();
   const std::string name = d->name;
   if (disabled(name)) {
     log_.log(log_level::info, "plugin",
              "plugin " + name + " is disabled (Plugins.Plugins." + name + ".Disabled); not loaded: " + file.string());
-    ::dlclose(handle);
     return;
   }
-  if (find(name)) return refuse("a plugin named \"" + name + "\" is already loaded");
+  if (find(name)) {
+    log_.log(log_level::error, "plugin",
+             "refusing plugin " + file.string() + ": a plugin named \"" + name + "\" is already loaded");
+    return;
+  }
   auto p = std::make_unique<loaded>();
   p->path = file;
-  p->handle = handle;
+  p->so.emplace(std::move(so.value()));
   p->desc = d;
   log_.log(log_level::debug, "plugin", "loaded plugin " + name + " " + (d->version ? d->version : "") + " from " +
                                            file.string());
@@ -205,26 +159,19 @@ void plugin_host::init_all(int32_t context, const std::string& only) {
     }
     const auto* cfg = ipfs_common::find_path(state_.config,
                                              std::vector<std::string>{"Plugins", "Plugins", p.desc->name, "Config"});
-    const std::string cfg_text = cfg ? boost::json::serialize(*cfg) : "null";
-    const std::string repo = state_.repo.string();
-    ipfs_plugin_env env{};
-    env.struct_size = sizeof env;
-    env.context = context;
-    env.repo_path = repo.c_str();
-    env.config_json = cfg_text.c_str();
-    env.services = &services_;
-    env.host_command = "ipfs-stub";
-    const std::string docs = bundled_docs_file();
-    env.docs_url = docs.empty() ? nullptr : docs.c_str();
-    int32_t rc = p.desc->init(&env, &p.instance);
-    if (rc != IPFS_PLUGIN_OK || !p.instance) {
-      log_.log(log_level::error, "plugin",
-               "plugin " + std::string(p.desc->name) + " failed to initialize (status " + std::to_string(rc) +
-                   "); unloading it");
-      ::dlclose(p.handle);
+    ipfs_plugin::instance_options o;
+    o.context = context;
+    o.repo_path = state_.repo.string();
+    o.config_json = cfg ? boost::json::serialize(*cfg) : "null";
+    o.host_command = "ipfs-stub";
+    o.docs_url = bundled_docs_file();
+    auto inst = ipfs_plugin::plugin_instance::create(*p.so, services_, o);
+    if (!inst.ok()) {
+      log_.log(log_level::error, "plugin", inst.error() + "; unloading it");
       it = plugins_.erase(it);
       continue;
     }
+    p.instance.emplace(std::move(inst.value()));
     ++it;
   }
 }
@@ -232,7 +179,7 @@ void plugin_host::init_all(int32_t context, const std::string& only) {
 void plugin_host::start_all() {
   for (auto& p : plugins_) {
     if (!p->instance || p->started || !p->desc->start) continue;
-    int32_t rc = p->desc->start(p->instance);
+    const int32_t rc = p->instance->start();
     if (rc != IPFS_PLUGIN_OK)
       log_.log(log_level::error, "plugin",
                "plugin " + std::string(p->desc->name) + " failed to start (status " + std::to_string(rc) + ")");
@@ -241,18 +188,18 @@ void plugin_host::start_all() {
 }
 
 void plugin_host::close_all() {
-  static_cast<service_ctx*>(services_.host_ctx)->stopping = true;
+  stopping_ = true;
   // Reverse order: a later plugin may depend on an earlier one.
   while (!plugins_.empty()) {
     auto p = std::move(plugins_.back());
     plugins_.pop_back();
     if (p->instance) {
-      int32_t rc = p->desc->close(p->instance);
+      const int32_t rc = p->instance->close();
       if (rc != IPFS_PLUGIN_OK)
         log_.log(log_level::error, "plugin",
                  "plugin " + std::string(p->desc->name) + " reported an error on close (status " + std::to_string(rc) + ")");
     }
-    ::dlclose(p->handle);
+    // ~loaded: the closed instance, then dlclose.
   }
 }
 
@@ -269,13 +216,10 @@ ipfs_common::message_result<plugin_host::command_output> plugin_host::command(co
   if (!p) return fail("plugin " + plugin + " is not loaded");
   if (!p->instance) return fail("plugin " + plugin + " is not initialized");
   if (!p->desc->command) return fail("plugin " + plugin + " offers no commands");
-  char* text = nullptr;
+  auto r = p->instance->command(name, args_json);
   command_output out;
-  out.status = p->desc->command(p->instance, name.c_str(), args_json.c_str(), &text);
-  if (text) {
-    out.text = text;
-    p->desc->free_string(text);
-  }
+  out.status = r.status;
+  out.text = std::move(r.text);
   return out;
 }
 

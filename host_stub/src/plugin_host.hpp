@@ -7,9 +7,11 @@
 
 #include "ipfs_common/message_result.hpp"
 #include "ipfs_plugin/abi.h"
+#include "ipfs_plugin/host.hpp"
 
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -68,7 +70,10 @@ class plugin_host {
 
   go_logger& log_;
   const node_state& state_;
-  ipfs_host_services services_{};
+  // Set when close_all begins: a node-facts call still walking the repo on a
+  // plugin's thread gives up, so a plugin's close never waits for the walk.
+  std::atomic<bool> stopping_{false};
+  ipfs_plugin::host_services services_;  // the table every plugin gets
   std::vector<std::unique_ptr<loaded>> plugins_;
 };
 

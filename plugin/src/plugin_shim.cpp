@@ -113,6 +113,6 @@ const ipfs_plugin_descriptor k_descriptor = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const ipfs_plugin_descriptor* ipfs_plugin_query(void) {
+extern "C" IPFS_PLUGIN_EXPORT const ipfs_plugin_descriptor* ipfs_plugin_query(void) {
   return &k_descriptor;
 }

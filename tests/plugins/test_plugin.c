@@ -50,4 +50,4 @@ static const ipfs_plugin_descriptor descriptor = {
     NULL, hello_free,
 };
 
-__attribute__((visibility("default"))) const ipfs_plugin_descriptor* ipfs_plugin_query(void) { return &descriptor; }
+IPFS_PLUGIN_EXPORT const ipfs_plugin_descriptor* ipfs_plugin_query(void) { return &descriptor; }

@@ -146,6 +146,19 @@ typedef struct ipfs_plugin_descriptor {
 /* The type of the exported query function. */
 typedef const ipfs_plugin_descriptor* (*ipfs_plugin_query_fn)(void);
 
+/* How a plugin exports its query function, also when built with
+ * -fvisibility=hidden:
+ *   IPFS_PLUGIN_EXPORT const ipfs_plugin_descriptor* ipfs_plugin_query(void) { return &my_descriptor; } */
+#if defined(__GNUC__) || defined(__clang__)
+#define IPFS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define IPFS_PLUGIN_EXPORT
+#endif
+
+/* The one symbol a plugin exports (IPFS_PLUGIN_QUERY_SYMBOL). Plugins define
+ * it; hosts never call it by name but look it up with dlsym. */
+IPFS_PLUGIN_EXPORT const ipfs_plugin_descriptor* ipfs_plugin_query(void);
+
 #ifdef __cplusplus
 }
 #endif
