@@ -348,13 +348,6 @@ BOOST_AUTO_TEST_CASE(stats_stay_bounded_whatever_values_are_posted) {
 
 namespace {
 
-void raise_own_fd_limit() {
-  rlimit rl{};
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 // The real collector started under `prlimit --nofile=N:N`, so that it cannot
 // raise its descriptor limit.
 class limited_collector {
@@ -405,7 +398,7 @@ bool closed_by_peer(tcp::socket& s, std::chrono::milliseconds wait) {
 // 420 idle clients against 320 descriptors: the oldest idle ones are closed
 // to make room, as nginx does with keep-alive connections.
 BOOST_AUTO_TEST_CASE(idle_connections_beyond_the_descriptor_limit_make_room_for_a_new_request) {
-  raise_own_fd_limit();
+  raise_fd_limit();
   temp_dir dir;
   limited_collector c(dir.path(), 320);
   BOOST_TEST(c.log().find("at most 256 connections") != std::string::npos, c.log());
@@ -421,7 +414,7 @@ BOOST_AUTO_TEST_CASE(idle_connections_beyond_the_descriptor_limit_make_room_for_
 
 // HTTPS: connections that never start their TLS handshake are idle too.
 BOOST_AUTO_TEST_CASE(stalled_tls_handshakes_make_room_for_a_new_client) {
-  raise_own_fd_limit();
+  raise_fd_limit();
   temp_dir dir;
   test_pki pki(dir.path());
   const auto cert = pki.issue({"collector", {"localhost"}, {"127.0.0.1"}});
@@ -450,7 +443,7 @@ BOOST_AUTO_TEST_CASE(running_out_of_descriptors_is_backed_off_and_logged_once) {
   BOOST_TEST_MESSAGE("skipped under sanitizers: they need descriptors of their own");
   return;
 #endif
-  raise_own_fd_limit();
+  raise_fd_limit();
   temp_dir dir;
   collector_process c(dir.path());
   const rlimit low{200, 200};

@@ -61,13 +61,6 @@ std::string read_all(tcp::socket& s, std::chrono::milliseconds timeout) {
   return out;
 }
 
-void raise_fd_limit() {
-  rlimit rl{};
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  ::setrlimit(RLIMIT_NOFILE, &rl);
-}
-
 // Threads posting events with fresh uuids as fast as the collector answers,
 // each remembering the uuids it got a 200 for.
 class posting_clients {

@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include <sys/resource.h>
+
 #include <cstdio>
 
 #include <fcntl.h>
@@ -44,6 +46,13 @@ std::string read_text(const std::filesystem::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+void raise_fd_limit() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 void write_text(const std::filesystem::path& p, const std::string& s) {

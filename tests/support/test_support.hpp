@@ -36,6 +36,8 @@ std::string test_uuid(unsigned n);
 // "YYYY-MM-DD" of a time point, in UTC.
 std::string utc_date(std::chrono::system_clock::time_point t);
 void write_text(const std::filesystem::path& p, const std::string& s);
+// Raises this process's soft descriptor limit to its hard limit (tests holding many sockets).
+void raise_fd_limit();
 
 // Polls `pred` every 20 ms until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
