@@ -403,4 +403,37 @@ bool compiled_schema::read_flat(std::string_view text, flat_event& out) const {
   return !ec && parser.done() && used == text.size();
 }
 
+flat_event flat_event::from_object(const boost::json::object& event, const std::vector<std::string>& names) {
+  flat_event out;
+  out.names_ = &names;
+  out.values_.assign(names.size(), value{});
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto* v = event.if_contains(names[i]);
+    if (!v) continue;
+    auto& slot = out.values_[i];
+    if (const auto* s = v->if_string()) {
+      slot.t = type::string;
+      slot.offset = static_cast<std::uint32_t>(out.text_.size());
+      slot.size = static_cast<std::uint32_t>(s->size());
+      out.text_.append(s->data(), s->size());
+    } else if (const auto* b = v->if_bool()) {
+      slot.t = type::boolean;
+      slot.boolean = *b;
+    } else if (const auto* n = v->if_int64()) {
+      slot.t = type::integer;
+      slot.integer = *n;
+    } else if (const auto* u = v->if_uint64(); u && *u <= static_cast<std::uint64_t>(INT64_MAX)) {
+      slot.t = type::integer;
+      slot.integer = static_cast<std::int64_t>(*u);
+    }
+  }
+  return out;
+}
+
+std::size_t flat_event::index_of(std::string_view name) const {
+  for (std::size_t i = 0; i < names_->size(); ++i)
+    if ((*names_)[i] == name) return i;
+  return names_->size();
+}
+
 }  // namespace telemetry_collector

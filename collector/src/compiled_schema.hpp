@@ -25,6 +25,7 @@
 // reads strings up to the first NUL, so it would judge a prefix). The unit
 // tests and the fuzz target fuzz_collector_request check it.
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <bitset>
@@ -52,6 +53,14 @@ class flat_event {
   std::string_view string_at(std::size_t i) const { return {text_.data() + values_[i].offset, values_[i].size}; }
   // The property names, in the order of the values (the schema's order).
   const std::vector<std::string>& names() const { return *names_; }
+
+  // The members of `event` named in `names` (which must outlive the
+  // result), as read_flat would give them: strings, booleans and integers
+  // (int64 or uint64 within int64); any other member, or a member not in
+  // `names`, is left out. For events a validator has accepted.
+  static flat_event from_object(const boost::json::object& event, const std::vector<std::string>& names);
+  // Index of `name` in names(); size() when absent.
+  std::size_t index_of(std::string_view name) const;
 
  private:
   friend class compiled_schema;

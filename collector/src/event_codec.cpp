@@ -46,14 +46,6 @@ std::map<std::int64_t, std::vector<std::string>> read_layouts(sqlite3* db) {
 
 }  // namespace
 
-std::vector<std::string> schema_fields(std::string_view schema_text) {
-  const auto schema = boost::json::parse(schema_text);
-  std::vector<std::string> out;
-  if (const auto* props = schema.as_object().if_contains("properties"))
-    for (const auto& kv : props->as_object()) out.emplace_back(kv.key());
-  return out;
-}
-
 event_encoder event_encoder::for_fields(sqlite3* db, std::vector<std::string> fields) {
   event_encoder e;
   e.fields_ = std::move(fields);

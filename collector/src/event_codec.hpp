@@ -25,9 +25,6 @@ struct sqlite3;
 
 namespace telemetry_collector {
 
-// The property names of a JSON Schema's "properties", in the schema's order.
-std::vector<std::string> schema_fields(std::string_view schema_text);
-
 // Writes events in one layout.
 class event_encoder {
  public:

@@ -95,4 +95,17 @@ std::optional<validation_error> schema_validator::validate(const boost::json::va
   return first;
 }
 
+std::vector<std::string> schema_fields(std::string_view schema_text) {
+  const auto schema = boost::json::parse(schema_text);
+  std::vector<std::string> out;
+  if (const auto* props = schema.as_object().if_contains("properties"))
+    for (const auto& kv : props->as_object()) out.emplace_back(kv.key());
+  return out;
+}
+
+const std::vector<std::string>& log_event_fields() {
+  static const std::vector<std::string> fields = schema_fields(log_event_schema_text());
+  return fields;
+}
+
 }  // namespace telemetry_collector

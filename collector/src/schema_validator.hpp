@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace telemetry_collector {
 
@@ -45,5 +46,11 @@ class schema_validator {
 
 // The payload schema, schemas/log_event.schema.json, embedded at build time.
 std::string_view log_event_schema_text();
+
+// The property names of a JSON Schema's "properties", in the schema's order.
+std::vector<std::string> schema_fields(std::string_view schema_text);
+// schema_fields(log_event_schema_text()), computed once: the order in which
+// every event_row holds its values.
+const std::vector<std::string>& log_event_fields();
 
 }  // namespace telemetry_collector

@@ -1,0 +1,88 @@
+#include "storage.hpp"
+
+#include "pg_store.hpp"
+#include "sqlite_store.hpp"
+
+#include <ipfs_common/time_format.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <sys/stat.h>
+
+#include <stdexcept>
+
+namespace telemetry_collector {
+
+clock_ms now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+boost::json::object event_object(const event_row& row) {
+  const auto& e = row.values;
+  boost::json::object out;
+  out.reserve(e.size());
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    const auto& v = e.at(i);
+    switch (v.t) {
+      case flat_event::type::absent: break;
+      case flat_event::type::boolean: out[e.names()[i]] = v.boolean; break;
+      case flat_event::type::integer: out[e.names()[i]] = v.integer; break;
+      case flat_event::type::string: out[e.names()[i]] = e.string_at(i); break;
+    }
+  }
+  return out;
+}
+
+std::string export_line(clock_ms received_at, const boost::json::object& event) {
+  boost::json::object line;
+  line["received_at"] =
+      ipfs_common::rfc3339_utc(std::chrono::system_clock::time_point{std::chrono::milliseconds{received_at}});
+  line["event"] = event;
+  return boost::json::serialize(line) + "\n";
+}
+
+bool is_postgresql_uri(std::string_view db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+std::string redact_db(std::string_view db) {
+  if (!is_postgresql_uri(db)) return std::string(db);
+  std::string out(db);
+  const std::size_t authority = out.find("://") + 3;
+  // The query starts at the first '?' after the authority; the userinfo ends
+  // at the last '@' before it (a password may hold '/', '@' when not encoded).
+  std::size_t query = out.find('?', authority);
+  const std::size_t at = out.rfind('@', query == std::string::npos ? std::string::npos : query);
+  if (at != std::string::npos && at >= authority) {
+    const std::size_t colon = out.find(':', authority);
+    if (colon != std::string::npos && colon < at) {
+      out.replace(colon + 1, at - colon - 1, "****");
+      query = out.find('?', authority);
+    }
+  }
+  // password=... among the query's parameters.
+  for (std::size_t pos = query; pos != std::string::npos && pos < out.size();) {
+    const std::size_t start = pos + 1;
+    std::size_t end = out.find('&', start);
+    if (end == std::string::npos) end = out.size();
+    constexpr std::string_view key = "password=";
+    if (std::string_view(out).substr(start, key.size()) == key) {
+      out.replace(start + key.size(), end - start - key.size(), "****");
+      end = start + key.size() + 4;
+    }
+    pos = end < out.size() ? end : std::string::npos;
+  }
+  return out;
+}
+
+std::unique_ptr<storage> open_storage(const std::string& db, storage_options opts, bool must_exist) {
+  if (is_postgresql_uri(db)) return open_pg_store(db, std::move(opts));
+  if (must_exist) {
+    struct stat st {};
+    if (::stat(db.c_str(), &st) != 0) throw std::runtime_error("--db " + db + ": no such database");
+  }
+  return std::make_unique<sqlite_store>(db, std::move(opts));
+}
+
+}  // namespace telemetry_collector
