@@ -2,7 +2,7 @@
 // verdict on the example event and on hundreds of one-field mutations of it,
 // patterns against std::regex, and refusal of schemas outside its subset.
 #include "compiled_schema.hpp"
-#include "event_codec.hpp"
+#include "sqlite_codec.hpp"
 #include "kubo_example.hpp"
 #include "payload_validator.hpp"
 #include "schema_validator.hpp"

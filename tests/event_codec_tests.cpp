@@ -1,5 +1,5 @@
-#include "event_codec.hpp"
-#include "event_store.hpp"
+#include "sqlite_codec.hpp"
+#include "sqlite_store.hpp"
 #include "kubo_example.hpp"
 #include "payload_validator.hpp"
 #include "schema_validator.hpp"
@@ -149,11 +149,11 @@ BOOST_AUTO_TEST_CASE(the_store_registers_the_schemas_layout_once) {
   const auto path = (dir.path() / "c.db").string();
   std::int64_t layout = 0;
   {
-    event_store store(path);
+    sqlite_store store(path);
     layout = store.encoder().layout();
     BOOST_TEST(layout == 1);
   }
-  event_store again(path);
+  sqlite_store again(path);
   BOOST_TEST(again.encoder().layout() == layout);
   auto db = again.reader();
   statement st(db->get(), "SELECT count(*) FROM meta WHERE key LIKE 'event_layout:%'");

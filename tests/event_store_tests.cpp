@@ -1,4 +1,4 @@
-#include "event_store.hpp"
+#include "sqlite_store.hpp"
 #include "kubo_example.hpp"
 #include "sqlite_statement.hpp"
 #include "support/test_support.hpp"
@@ -28,7 +28,7 @@ stored_event make_event(const std::string& uuid, clock_ms at) { return stored_ev
 
 std::string uuid_n(int i) { return test_support::test_uuid(static_cast<unsigned>(i)); }
 
-std::int64_t count_rows(event_store& store, const std::string& where = "1") {
+std::int64_t count_rows(sqlite_store& store, const std::string& where = "1") {
   auto db = store.reader();
   statement st(db->get(), "SELECT count(*) FROM events WHERE " + where);
   st.step();
@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_SUITE(event_store_tests)
 BOOST_AUTO_TEST_CASE(database_is_created_0600_in_wal_mode) {
   test_support::temp_dir dir;
   const auto path = (dir.path() / "c.db").string();
-  event_store store(path);
+  sqlite_store store(path);
   struct stat st {};
   BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
@@ -56,19 +56,19 @@ BOOST_AUTO_TEST_CASE(completion_comes_after_commit_and_data_survives_reopen) {
   test_support::temp_dir dir;
   const auto path = (dir.path() / "c.db").string();
   {
-    event_store store(path);
+    sqlite_store store(path);
     BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1'000)));
     // Visible to another connection at completion time: committed, not just queued.
     BOOST_TEST(count_rows(store) == 1);
   }
-  event_store again(path);
+  sqlite_store again(path);
   BOOST_TEST(count_rows(again) == 1);
   BOOST_TEST(count_rows(again, "received_at = 1000 AND day = 0 AND uuid = '" + uuid_n(1) + "'") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_inserts_share_transactions) {
   test_support::temp_dir dir;
-  event_store store((dir.path() / "c.db").string());
+  sqlite_store store((dir.path() / "c.db").string());
   constexpr int k_threads = 8, k_each = 100;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(the_wal_starts_over_under_sustained_writes) {
   // appends: tens of MiB of WAL for this many events.
   test_support::temp_dir dir;
   const auto path = (dir.path() / "c.db").string();
-  event_store store(path);
+  sqlite_store store(path);
   constexpr int k_events = 24'000, k_window = 128;
   std::mutex m;
   std::condition_variable cv;
@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(the_wal_starts_over_under_sustained_writes) {
 
 BOOST_AUTO_TEST_CASE(completion_hooks_surround_each_batchs_completions) {
   test_support::temp_dir dir;
-  event_store store((dir.path() / "c.db").string());
+  sqlite_store store((dir.path() / "c.db").string());
   // Touched only on the writer thread, read after close() joined it.
   int before = 0, after = 0, inside = 0, outside = 0;
   bool open = false;
@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(completion_hooks_surround_each_batchs_completions) {
 
 BOOST_AUTO_TEST_CASE(a_failing_job_fails_alone) {
   test_support::temp_dir dir;
-  event_store store((dir.path() / "c.db").string());
+  sqlite_store store((dir.path() / "c.db").string());
   std::promise<bool> good1, bad, good2;
   // Queue all three before the writer can take them one by one: block it first.
   std::promise<void> release;
@@ -174,7 +174,7 @@ BOOST_AUTO_TEST_CASE(a_failing_job_fails_alone) {
 
 BOOST_AUTO_TEST_CASE(erase_removes_every_event_of_the_node_only) {
   test_support::temp_dir dir;
-  event_store store((dir.path() / "c.db").string());
+  sqlite_store store((dir.path() / "c.db").string());
   for (int i = 0; i < 3; ++i) BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1'000 + i)));
   BOOST_TEST(store.insert_sync(make_event(uuid_n(2), 1'000)));
   std::promise<std::int64_t> deleted;
@@ -187,7 +187,7 @@ BOOST_AUTO_TEST_CASE(erase_removes_every_event_of_the_node_only) {
 BOOST_AUTO_TEST_CASE(erase_reaches_every_day_the_node_reported_on) {
   // Erasure walks the days through the (day, uuid) index: days far apart, gaps, and the other node's days.
   test_support::temp_dir dir;
-  event_store store((dir.path() / "c.db").string());
+  sqlite_store store((dir.path() / "c.db").string());
   const std::vector<clock_ms> days = {0, 1, 5, 300, 20'000};
   for (auto d : days) {
     BOOST_TEST(store.insert_sync(make_event(uuid_n(1), d * k_day_ms + 10)));
@@ -210,13 +210,13 @@ BOOST_AUTO_TEST_CASE(the_uuid_index_of_earlier_builds_is_dropped) {
   test_support::temp_dir dir;
   const auto path = (dir.path() / "c.db").string();
   {
-    event_store store(path);
+    sqlite_store store(path);
     BOOST_TEST(store.run_sync([](sqlite3* db) {
       statement(db, "CREATE INDEX events_uuid ON events(uuid)").step_done();
       return true;
     }));
   }
-  event_store store(path);
+  sqlite_store store(path);
   sqlite_connection reader(path, true);
   statement st(reader.get(), "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_uuid'");
   BOOST_TEST_REQUIRE(st.step());
@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(the_uuid_index_of_earlier_builds_is_dropped) {
 
 BOOST_AUTO_TEST_CASE(close_commits_what_was_queued_and_refuses_later_jobs) {
   test_support::temp_dir dir;
-  event_store store((dir.path() / "c.db").string());
+  sqlite_store store((dir.path() / "c.db").string());
   std::atomic<int> committed{0};
   for (int i = 0; i < 50; ++i) store.insert(make_event(uuid_n(i), 1), [&](bool c) { committed += c ? 1 : 0; });
   store.close();
@@ -256,9 +256,9 @@ BOOST_AUTO_TEST_CASE(a_deleted_database_file_fails_every_later_write_and_is_logg
   test_support::temp_dir dir;
   const auto path = (dir.path() / "c.db").string();
   log_lines log;
-  event_store::options opts;
+  sqlite_store::options opts;
   opts.log = log.sink();
-  event_store store(path, opts);
+  sqlite_store store(path, opts);
   BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1)));
   BOOST_TEST(!store.problem());
   std::filesystem::remove(path);
@@ -275,9 +275,9 @@ BOOST_AUTO_TEST_CASE(a_deleted_database_file_fails_every_later_write_and_is_logg
 BOOST_AUTO_TEST_CASE(a_full_database_fails_writes_until_a_commit_succeeds) {
   test_support::temp_dir dir;
   log_lines log;
-  event_store::options opts;
+  sqlite_store::options opts;
   opts.log = log.sink();
-  event_store store((dir.path() / "c.db").string(), opts);
+  sqlite_store store((dir.path() / "c.db").string(), opts);
   BOOST_TEST(store.insert_sync(make_event(uuid_n(1), 1)));
   BOOST_REQUIRE(store.run_sync([](sqlite3* db) {
     statement pages(db, "PRAGMA page_count");
@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(a_full_database_fails_writes_until_a_commit_succeeds) {
 
 BOOST_AUTO_TEST_CASE(unopenable_path_names_the_path) {
   try {
-    event_store store("/nonexistent-dir/sub/c.db");
+    sqlite_store store("/nonexistent-dir/sub/c.db");
     BOOST_FAIL("expected an exception");
   } catch (const std::runtime_error& e) {
     BOOST_TEST(std::string(e.what()).find("/nonexistent-dir/sub/c.db") != std::string::npos);

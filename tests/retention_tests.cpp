@@ -1,9 +1,10 @@
-#include "event_store.hpp"
+#include "sqlite_store.hpp"
 #include "kubo_example.hpp"
 #include "payload_validator.hpp"
 #include "retention.hpp"
 #include "sqlite_statement.hpp"
-#include "store_queries.hpp"
+#include "ndjson.hpp"
+#include "sqlite_queries.hpp"
 #include "support/test_support.hpp"
 
 #include <boost/json/parse.hpp>
@@ -20,7 +21,7 @@ std::string uuid_n(int i) { return test_support::test_uuid(static_cast<unsigned>
 
 constexpr clock_ms k_day0 = 20'000 * k_day_ms;  // 2024-10-04, a fixed "today - N"
 
-void put(event_store& store, int node, clock_ms at, const char* os = "linux", bool accelerated = false) {
+void put(sqlite_store& store, int node, clock_ms at, const char* os = "linux", bool accelerated = false) {
   auto doc = json::parse(k_kubo_example_payload).as_object();
   doc["uuid"] = uuid_n(node);
   doc["platform_os"] = os;
@@ -28,21 +29,21 @@ void put(event_store& store, int node, clock_ms at, const char* os = "linux", bo
   BOOST_REQUIRE(store.insert_sync(stored_event{at, uuid_n(node), json::serialize(doc)}));
 }
 
-std::int64_t rows(event_store& store) {
+std::int64_t rows(sqlite_store& store) {
   auto db = store.reader();
   statement st(db->get(), "SELECT count(*) FROM events");
   st.step();
   return st.int64(0);
 }
 
-json::object stats(event_store& store, int days, clock_ms now) {
+json::object stats(sqlite_store& store, int days, clock_ms now) {
   auto db = store.reader();
   return read_stats(*db, days, now);
 }
 
 struct fixture {
   test_support::temp_dir dir;
-  event_store store{(dir.path() / "c.db").string()};
+  sqlite_store store{(dir.path() / "c.db").string()};
 };
 
 }  // namespace

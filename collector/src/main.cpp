@@ -1,15 +1,15 @@
 // telemetry-collector: receives telemetry events, validates them against
-// schemas/log_event.schema.json, stores them in SQLite, keeps raw events only
-// as long as allowed, erases on request, and serves aggregates.
+// schemas/log_event.schema.json, stores them (SQLite or PostgreSQL), keeps
+// raw events only as long as allowed, erases on request, and serves
+// aggregates.
 
-#include "backup.hpp"
-#include "event_store.hpp"
 #include "maintenance_runner.hpp"
+#include "ndjson.hpp"
 #include "retention.hpp"
 #include "schema_validator.hpp"
-#include "serve_lock.hpp"
 #include "server.hpp"
-#include "store_queries.hpp"
+#include "sqlite_backup.hpp"
+#include "storage.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -39,15 +39,20 @@ using namespace telemetry_collector;
 namespace {
 
 constexpr const char* k_usage = R"(USAGE
-  telemetry-collector serve --listen ADDR:PORT --db PATH [options]
-  telemetry-collector export --db PATH
-  telemetry-collector import --db PATH FILE
-  telemetry-collector cleanup --db PATH [--retention-days N]
+  telemetry-collector serve --listen ADDR:PORT --db DB [options]
+  telemetry-collector export --db DB
+  telemetry-collector import --db DB FILE
+  telemetry-collector cleanup --db DB [--retention-days N]
   telemetry-collector backup --db PATH DEST
+
+DB is a SQLite file path (created 0600 if missing, by serve and import), or a
+PostgreSQL connection URI, postgresql://USER@HOST:PORT/DBNAME (also
+postgres://); its password comes from the URI, PGPASSFILE or PGPASSWORD, as
+libpq reads them, and is never logged.
 
 serve options:
   --listen ADDR:PORT        where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
-  --db PATH                 the SQLite database (created 0600 if missing)
+  --db DB                   the database: a SQLite path or a PostgreSQL URI (above)
   --retention-days N        keep raw events N whole UTC days, 1-730 (default 90)
   --admin-token-file F      enables the admin API (GET /v1/export, DELETE /v1/nodes/UUID)
                             for "Authorization: Bearer <first line of F>"
@@ -65,10 +70,11 @@ export    writes every raw event as NDJSON to stdout:
           {"received_at": "<RFC 3339 UTC>", "event": {...}}
 import    reads that NDJSON from FILE ("-": stdin); every line is validated and
           nothing is imported unless all are good
-cleanup   one aggregation and retention pass now
-backup    a consistent copy of the database in DEST (a new file, mode 0600),
-          taken while the collector runs; restore: stop the collector and put
-          DEST in place of the database
+cleanup   one aggregation and retention pass now (PostgreSQL: waits up to 30 s
+          for a pass a running collector may be making)
+backup    SQLite: a consistent copy of the database in DEST (a new file, mode
+          0600), taken while the collector runs; restore: stop the collector
+          and put DEST in place of the database. PostgreSQL: use pg_dump
 
 The address actually bound is logged as "listening on ADDR:PORT".
 )";
@@ -196,20 +202,20 @@ int serve(const std::vector<std::string>& args) {
   }
 
   const std::size_t descriptors = raise_descriptor_limit();
-  // Before the database is opened: a second serve must not touch it at all.
-  const serve_lock only_writer(vm["db"].as<std::string>());
-  event_store::options store_options;
+  storage_options store_options;
+  store_options.serve = true;
   store_options.log = &log_line;
-  event_store store(vm["db"].as<std::string>(), store_options);
+  const auto store_ptr = open_storage(vm["db"].as<std::string>(), store_options);
+  storage& store = *store_ptr;
   collector_metrics metrics;
   asio::thread_pool readers(2);
 
   server_context ctx;
   ctx.tls = tls ? &*tls : nullptr;
   ctx.handler = handler;
-  ctx.store = &store;
-  ctx.metrics = &metrics;
-  ctx.readers = &readers;
+  ctx.actions.store = &store;
+  ctx.actions.metrics = &metrics;
+  ctx.actions.readers = &readers;
   ctx.log = &log_line;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
   ctx.max_connections = connection_limit(descriptors);
@@ -226,7 +232,8 @@ int serve(const std::vector<std::string>& args) {
   const std::string addr =
       bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.tls ? " (https)" : " (http)") +
-           (handler.retire ? " (retire mode: answering 410)" : "") + ", database " + store.path() +
+           (handler.retire ? " (retire mode: answering 410)" : "") + ", " + std::string(store.engine()) + " database " +
+           store.description() +
            ", raw events kept " + std::to_string(retention_days) + " days, at most " +
            std::to_string(ctx.max_connections) + " connections" +
            (per_peer ? " (" + std::to_string(per_peer) + " per peer)" : ""));
@@ -270,26 +277,26 @@ int serve(const std::vector<std::string>& args) {
 }
 
 // The CLI commands that read or maintain a database never create one.
-void require_database(const std::string& path) {
+std::unique_ptr<storage> open_existing(const std::string& db) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
+  if (!is_postgresql_uri(db) && ::stat(db.c_str(), &st) != 0) throw usage_error("--db " + db + ": no such database");
+  storage_options opts;
+  opts.log = &log_line;
+  return open_storage(db, opts, true);
 }
 
 int export_command(const std::vector<std::string>& args) {
   po::options_description opts("export options");
   opts.add_options()("db", po::value<std::string>()->required(), "");
   const auto vm = parse(opts, args);
-  const std::string path = vm["db"].as<std::string>();
-  require_database(path);
-  sqlite_connection db(path, true);
-  db.exec("BEGIN");  // one snapshot, however long the export takes
-  std::int64_t last = 0;
-  for (;;) {
-    const auto next = export_events(db, last, 5000, [](std::string line) { std::cout << line; });
-    if (next == last) break;
-    last = next;
+  const auto store = open_existing(vm["db"].as<std::string>());
+  const auto cursor = store->open_export();  // one snapshot, however long the export takes
+  std::string chunk;
+  while (cursor->next(5000, chunk)) {
+    std::cout << chunk;
+    chunk.clear();
   }
-  db.exec("COMMIT");
+  store->close();
   std::cout.flush();
   return std::cout ? 0 : 1;
 }
@@ -309,7 +316,7 @@ int import_command(const std::vector<std::string>& args) {
     in = &in_file;
   }
   schema_validator validator(log_event_schema_text());
-  std::vector<stored_event> events;
+  std::vector<event_row> events;
   std::string line;
   std::size_t line_no = 0, errors = 0;
   while (std::getline(*in, line)) {
@@ -326,20 +333,17 @@ int import_command(const std::vector<std::string>& args) {
     log_line("import refused: " + std::to_string(errors) + " bad line(s); nothing was imported");
     return 1;
   }
-  event_store store(vm["db"].as<std::string>());
-  // Stored in the database's layout, as ingest stores them (validated above).
-  for (auto& e : events) e.event_json = store.encoder().encode(boost::json::parse(e.event_json).as_object());
-  const bool ok = store.run_sync([&](sqlite3* db) {
-    event_inserter inserter(db);
-    for (const auto& e : events) inserter.insert(e);  // one transaction: all or nothing
-    return true;
-  });
-  store.close();
+  storage_options store_options;
+  store_options.log = &log_line;
+  const auto store = open_storage(vm["db"].as<std::string>(), store_options);  // import may create a SQLite file
+  const std::size_t n = events.size();
+  const bool ok = store->import_events(std::move(events));  // one transaction: all or nothing
+  store->close();
   if (!ok) {
     log_line("import failed while writing; nothing was imported");
     return 1;
   }
-  log_line("imported " + std::to_string(events.size()) + " events");
+  log_line("imported " + std::to_string(n) + " events");
   return 0;
 }
 
@@ -349,11 +353,21 @@ int cleanup_command(const std::vector<std::string>& args) {
   const auto vm = parse(opts, args);
   const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
                                               k_max_retention_days, "days");
-  const std::string path = vm["db"].as<std::string>();
-  require_database(path);
-  event_store store(path);
-  const auto report = run_maintenance(store, retention_days, now_ms());
-  store.close();
+  const auto store = open_existing(vm["db"].as<std::string>());
+  maintenance_request request;
+  request.retention_days = retention_days;
+  request.now = now_ms();
+  // Beside running collectors (PostgreSQL), wait a bounded time for the
+  // pass one of them may be running.
+  request.lock_wait = std::chrono::seconds(30);
+  const auto report = store->run_maintenance(request);
+  store->close();
+  if (!report.ran) {
+    log_line("cleanup: another process is running maintenance on this database" +
+             (report.holder.empty() ? std::string() : " (" + report.holder + ")") +
+             " and did not finish within 30 s; nothing was done, try again later");
+    return 1;
+  }
   log_line("cleanup: aggregated " + std::to_string(report.days_aggregated) + " day(s), deleted " +
            std::to_string(report.rows_deleted) + " raw event(s) older than " + std::to_string(retention_days) +
            " days");
@@ -368,7 +382,11 @@ int backup_command(const std::vector<std::string>& args) {
   const auto vm = parse(opts, args, &pos);
   if (!vm.count("dest")) throw usage_error("backup needs DEST, the new file to write the copy to");
   const std::string path = vm["db"].as<std::string>();
-  require_database(path);
+  if (is_postgresql_uri(path))
+    throw usage_error("backup is for SQLite databases; back up PostgreSQL with pg_dump or pg_basebackup "
+                      "(docs/collector.md, Backups)");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw usage_error("--db " + path + ": no such database");
   const std::string dest = vm["dest"].as<std::string>();
   try {
     const auto report = backup_database(path, dest);

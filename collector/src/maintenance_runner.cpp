@@ -1,14 +1,12 @@
 #include "maintenance_runner.hpp"
 
-#include "retention.hpp"
-#include "store_queries.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
 namespace telemetry_collector {
 
-maintenance_runner::maintenance_runner(event_store& store, collector_metrics& metrics, int retention_days,
+maintenance_runner::maintenance_runner(storage& store, collector_metrics& metrics, int retention_days,
                                        std::chrono::seconds aggregate_every,
                                        std::function<void(const std::string&)> log)
     : store_(store),
@@ -48,22 +46,31 @@ void maintenance_runner::loop() {
       continue;
     }
     try {
-      if (clock::now() >= next_retention) {
+      maintenance_request request;
+      request.cancel = &cancel_;
+      request.retention_days = retention_days_;
+      request.now = now_ms();
+      request.retention = clock::now() >= next_retention;
+      if (request.retention) {
+        request.pause = std::chrono::milliseconds(5);
         const auto t0 = clock::now();
-        const auto r = run_maintenance(store_, retention_days_, now_ms(), &cancel_, std::chrono::milliseconds(5));
-        next_retention = clock::now() + std::chrono::hours(24);
+        const auto r = store_.run_maintenance(request);
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - t0).count();
-        log_("retention pass (" + std::to_string(ms) + " ms): aggregated " + std::to_string(r.days_aggregated) +
-             " day(s), deleted " +
-             std::to_string(r.rows_deleted) + " raw event(s) received before the last " +
-             std::to_string(retention_days_) + " days" +
-             (r.days_skipped ? ", " + std::to_string(r.days_skipped) + " day(s) left for the next pass" : ""));
+        if (r.ran) {
+          next_retention = clock::now() + std::chrono::hours(24);
+          log_("retention pass (" + std::to_string(ms) + " ms): aggregated " + std::to_string(r.days_aggregated) +
+               " day(s), deleted " + std::to_string(r.rows_deleted) + " raw event(s) received before the last " +
+               std::to_string(retention_days_) + " days" +
+               (r.days_skipped ? ", " + std::to_string(r.days_skipped) + " day(s) left for the next pass" : ""));
+        }
+        // Not ran: another collector on the database holds the maintenance
+        // lock; this one tries again next time round (and takes over if that
+        // one goes away).
       } else {
-        aggregate_changed_days(store_, &cancel_);
+        store_.run_maintenance(request);
       }
       if (cancel_) return;
-      auto db = store_.reader();
-      metrics_.set_active_nodes_24h(active_nodes_since(*db, now_ms() - k_day_ms));
+      metrics_.set_active_nodes_24h(store_.active_nodes_since(now_ms() - k_day_ms));
       last_failure.clear();
     } catch (const std::exception& e) {
       if (e.what() != last_failure) log_(std::string("maintenance pass failed (will retry): ") + e.what());

@@ -3,10 +3,12 @@
 // aggregation + retention pass at start and then every 24 hours; between
 // them, today's aggregates (and any day changed by erasure or import)
 // refreshed every `aggregate_every`, together with the active-nodes gauge.
-// Its writes go through the store's writer in small jobs, so ingest never
-// waits long behind it.
+// Its writes go through the store's writer in small jobs (SQLite) or drop
+// whole partitions (PostgreSQL), so ingest never waits long behind it.
+// Several collectors on one PostgreSQL database: a pass runs on one of them
+// at a time (the engine's maintenance lock); the others skip it.
 
-#include "event_store.hpp"
+#include "storage.hpp"
 #include "metrics.hpp"
 
 #include <atomic>
@@ -21,7 +23,7 @@ namespace telemetry_collector {
 
 class maintenance_runner {
  public:
-  maintenance_runner(event_store& store, collector_metrics& metrics, int retention_days,
+  maintenance_runner(storage& store, collector_metrics& metrics, int retention_days,
                      std::chrono::seconds aggregate_every, std::function<void(const std::string&)> log);
   ~maintenance_runner();  // stop()
   // Wakes the thread and joins it; a pass in progress stops at its next write job.
@@ -30,7 +32,7 @@ class maintenance_runner {
  private:
   void loop();
 
-  event_store& store_;
+  storage& store_;
   collector_metrics& metrics_;
   int retention_days_;
   std::chrono::seconds aggregate_every_;

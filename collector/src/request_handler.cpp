@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -84,34 +85,37 @@ std::optional<http::response<http::string_body>> check_admin(const http::request
   return res;
 }
 
-handler_result handle_ingest(const http::request<http::string_body>& req, const handler_options& opts,
-                             boost::json::storage_ptr storage, flat_event* flat) {
+handler_result handle_ingest(const http::request<http::string_body>& req, const handler_options& opts) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   if (opts.retire)
     return respond(error_response(http::status::gone, v, ka, "this collector has retired; stop sending"), "retired");
   if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
+  handler_result out;
   // The common case, a conforming event, without building a DOM.
-  if (const auto* compiled = opts.validator->compiled(); flat && compiled && compiled->read_flat(req.body(), *flat)) {
-    handler_result out;
+  if (const auto* compiled = opts.validator->compiled(); compiled && compiled->read_flat(req.body(), out.row.values)) {
     out.what = action::store_event;
-    out.flat = true;
+    // Required by the schema, and a string: read_flat checked both.
+    out.row.uuid = out.row.values.string_at(out.row.values.index_of("uuid"));
     return out;
   }
 
+  // The event's JSON is parsed into this buffer (no allocation per value)
+  // and lives only until its row is made, before this returns.
+  alignas(std::max_align_t) unsigned char arena[8192];
+  boost::json::monotonic_resource parsed(arena, sizeof arena);
   boost::json::parse_options po;
   po.max_depth = k_max_json_depth;
   boost::system::error_code ec;
-  auto doc = boost::json::parse(req.body(), ec, std::move(storage), po);
+  auto doc = boost::json::parse(req.body(), ec, &parsed, po);
   if (ec)
     return respond(error_response(http::status::bad_request, v, ka, "malformed JSON", {}, ec.message()),
                    "malformed_json");
   if (auto err = opts.validator->validate(doc))
     return respond(error_response(http::status::bad_request, v, ka, "invalid event", err->field, err->message),
                    "invalid_event");
-  handler_result out;
   out.what = action::store_event;
-  out.event = std::move(doc);
+  out.row = make_row(doc.as_object(), opts.validator->fields(), 0);
   return out;
 }
 
@@ -193,9 +197,9 @@ http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std
   return res;
 }
 
-http::response<http::string_body> storage_failure(unsigned version) {
+http::response<http::string_body> storage_failure(unsigned version, std::chrono::seconds retry_after) {
   auto res = error_response(http::status::service_unavailable, version, false, "storage failure");
-  res.set(http::field::retry_after, "60");
+  res.set(http::field::retry_after, std::to_string(retry_after.count()));
   return res;
 }
 
@@ -207,16 +211,16 @@ http::response<http::string_body> busy(unsigned version) {
 }
 
 http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
-                                                const std::optional<std::string>& problem) {
+                                                const std::optional<std::string>& problem,
+                                                std::chrono::seconds retry_after) {
   if (!problem) return text_ok(version, keep_alive, "text/plain", "ok\n");
   auto res = text_ok(version, keep_alive, "text/plain", "storage failure: " + *problem + "\n");
   res.result(http::status::service_unavailable);
-  res.set(http::field::retry_after, "60");
+  res.set(http::field::retry_after, std::to_string(retry_after.count()));
   return res;
 }
 
-handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
-                              boost::json::storage_ptr storage, flat_event* flat) {
+handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   const auto method = req.method();
@@ -233,7 +237,7 @@ handler_result handle_request(const http::request<http::string_body>& req, const
   }
 
   if (path == "/") {
-    if (method == http::verb::post) return handle_ingest(req, opts, std::move(storage), flat);
+    if (method == http::verb::post) return handle_ingest(req, opts);
     if (method == http::verb::delete_) return handle_erase(req);
     if (method != http::verb::get && method != http::verb::head)
       return method_not_allowed(v, ka, "GET, HEAD, POST, DELETE");

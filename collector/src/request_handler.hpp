@@ -1,10 +1,13 @@
 #pragma once
 // The collector's request logic: a pure function from request to either a
-// finished response or an action the session must carry out against the
-// store (then finishing with one of the response builders below).
+// finished response or an action to carry out against the storage
+// (request_actions.hpp does, then answers with one of the response builders
+// below). An event to store comes out ready: validated, its uuid taken out,
+// its values in the schema's order, whichever way it was read.
 // No sockets, no files, no database here.
 
 #include "schema_validator.hpp"
+#include "storage.hpp"
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -12,6 +15,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -38,7 +42,7 @@ struct handler_options {
 
 enum class action {
   respond,       // `response` is complete
-  store_event,   // store `event`, then accepted()
+  store_event,   // store `row` (received_at still to set), then accepted()
   erase_node,    // erase `uuid`, then erased() (204 whatever matched)
   admin_erase,   // erase `uuid`, then admin_erased(count)
   export_all,    // stream every raw event as NDJSON
@@ -50,8 +54,7 @@ enum class action {
 struct handler_result {
   action what = action::respond;
   http::response<http::string_body> response;  // when what == respond
-  boost::json::value event;                    // store_event, unless `flat`
-  bool flat = false;                           // store_event: the event is in the caller's flat_event
+  event_row row;                               // store_event
   std::string uuid;                            // erase_node, admin_erase
   int days = 0;                                // stats
   // For the rejection counters: empty when not a rejection of an event
@@ -59,13 +62,12 @@ struct handler_result {
   std::string_view rejected;
 };
 
-// `storage`: where a parsed event's JSON lives (default: the heap). The
-// result's `event` uses it, so it must outlive the result.
-// `storage` holds a parsed event; `flat`, when given, receives a conforming
-// event read without a DOM (compiled_schema::read_flat; result.flat is then
-// true and result.event null).
-handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts,
-                              boost::json::storage_ptr storage = {}, flat_event* flat = nullptr);
+// A conforming event is read without a DOM when the schema allows
+// (compiled_schema::read_flat); otherwise, and to say why an event is
+// refused, it is parsed (into a buffer on the stack) and validated.
+// The row's values follow opts.validator->fields() (or the compiled schema's
+// names, the same list): the validator must outlive the result.
+handler_result handle_request(const http::request<http::string_body>& req, const handler_options& opts);
 
 // Responses the session builds once an action is done.
 http::response<http::string_body> payload_too_large(unsigned version, bool keep_alive);
@@ -77,12 +79,14 @@ http::response<http::string_body> no_content(unsigned version, bool keep_alive);
 http::response<http::string_body> json_ok(unsigned version, bool keep_alive, const boost::json::object& body);
 http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
                                           std::string body);
-http::response<http::string_body> storage_failure(unsigned version);
+// 503 with Retry-After: the store cannot keep events now (storage::retry_after()).
+http::response<http::string_body> storage_failure(unsigned version, std::chrono::seconds retry_after);
 // 503 with Retry-After: 1: too many large answers in flight (server_context::max_stats_bytes).
 http::response<http::string_body> busy(unsigned version);
 // GET /healthz: 200 "ok", or 503 naming `problem` (the store's, event_store::problem()).
 http::response<http::string_body> health_answer(unsigned version, bool keep_alive,
-                                                const std::optional<std::string>& problem);
+                                                const std::optional<std::string>& problem,
+                                                std::chrono::seconds retry_after);
 
 // The dashboard's files, embedded at build time; nullptr when unknown.
 struct static_asset {

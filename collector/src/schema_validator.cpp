@@ -13,6 +13,7 @@ namespace telemetry_collector {
 struct schema_validator::impl {
   valijson::Schema schema;
   std::optional<compiled_schema> compiled;
+  std::vector<std::string> fields;
 };
 
 schema_validator::schema_validator(std::string_view schema_json) : impl_(std::make_unique<impl>()) {
@@ -23,7 +24,10 @@ schema_validator::schema_validator(std::string_view schema_json) : impl_(std::ma
   valijson::adapters::BoostJsonAdapter adapter(doc);
   parser.populateSchema(adapter, impl_->schema);
   impl_->compiled = compiled_schema::compile(doc);
+  impl_->fields = schema_fields(schema_json);
 }
+
+const std::vector<std::string>& schema_validator::fields() const { return impl_->fields; }
 
 const compiled_schema* schema_validator::compiled() const {
   return impl_->compiled ? &*impl_->compiled : nullptr;

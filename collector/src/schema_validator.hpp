@@ -34,6 +34,10 @@ class schema_validator {
   // Thread-safe (valijson's Schema is immutable after parsing).
   std::optional<validation_error> validate(const boost::json::value& doc) const;
 
+  // The schema's property names, in its order: the order of every
+  // event_row's values (storage.hpp).
+  const std::vector<std::string>& fields() const;
+
   // For tests and fuzzing: the compiled checker (nullptr when the schema is
   // outside its subset) and valijson's own verdict.
   const compiled_schema* compiled() const;

@@ -1,6 +1,5 @@
 #include "server.hpp"
 
-#include "store_queries.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -8,8 +7,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -102,30 +99,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-// Completions the store's writer thread posts while it hands out one batch's
-// results, gathered per io_context and posted as one handler each when the
-// batch is done (gather_completions): an I/O thread waiting in epoll is then
-// woken once per batch instead of once per event (each wake-up is a futex
-// and an epoll_ctl on the writer's side, on the path every commit waits on).
-struct gathered_completions {
-  std::vector<std::pair<asio::any_io_executor, std::vector<std::function<void()>>>> by_context;
-};
-thread_local gathered_completions* t_gathering = nullptr;
-
-template <class Handler>
-void post_or_gather(const asio::any_io_executor& ex, Handler h) {
-  if (!t_gathering) {
-    asio::post(ex, std::move(h));
-    return;
-  }
-  for (auto& [target, fns] : t_gathering->by_context)
-    if (target == ex) {
-      fns.emplace_back(std::move(h));
-      return;
-    }
-  t_gathering->by_context.emplace_back(ex, std::vector<std::function<void()>>{}).second.emplace_back(std::move(h));
-}
-constexpr int k_export_rows_per_chunk = 1000;
 constexpr std::size_t k_read_buffer = 4096;
 
 // One connection: read a request, answer it, repeat while keep-alive.
@@ -144,7 +117,6 @@ class session : public session_base, public std::enable_shared_from_this<session
     buffer_.reserve(k_read_buffer);
   }
   ~session() override {
-    release_stats_bytes();
     if (peer_) ctx_.peers.remove(*peer_);
     ctx_.sessions.remove(registry_id_);
   }
@@ -204,7 +176,7 @@ class session : public session_base, public std::enable_shared_from_this<session
         ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor)
       return close();
     if (ec == http::error::body_limit) {
-      ctx_.metrics->rejected("too_large");
+      ctx_.actions.metrics->rejected("too_large");
       return send(payload_too_large(11, false));
     }
     if (ec) {
@@ -216,126 +188,30 @@ class session : public session_base, public std::enable_shared_from_this<session
       return send(std::move(res));
     }
     const auto& req = parser_->get();
-    version_ = req.version();
-    keep_alive_ = req.keep_alive();
+    request_meta meta;
+    meta.version = version_ = req.version();
+    meta.keep_alive = keep_alive_ = req.keep_alive();
+    meta.started = steady::now();
     head_ = req.method() == http::verb::head;
-    started_ = steady::now();
-    // The event's JSON is parsed into this buffer (no allocation per value)
-    // and lives only until do_store has serialized it, before this returns.
-    alignas(std::max_align_t) unsigned char arena[8192];
-    boost::json::monotonic_resource parsed(arena, sizeof arena);
-    auto result = handle_request(req, ctx_.handler, &parsed, &flat_);
-    if (!result.rejected.empty()) ctx_.metrics->rejected(result.rejected);
-    switch (result.what) {
-      case action::respond:
-        return send(std::move(result.response));
-      case action::store_event:
-        return result.flat ? do_store_flat() : do_store(std::move(result.event));
-      case action::erase_node:
-      case action::admin_erase:
-        return do_erase(std::move(result.uuid), result.what == action::admin_erase);
-      case action::stats:
-        return do_stats(result.days);
-      case action::metrics:
-        return send(text_ok(version_, keep_alive_, "text/plain; version=0.0.4",
-                            ctx_.metrics->render(ctx_.store->disk_bytes(), ctx_.store->batches_committed())));
-      case action::export_all:
-        return do_export();
-      case action::health:  // one stat() of the database path: cheap enough for the I/O thread
-        return send(health_answer(version_, keep_alive_, ctx_.store->problem()));
+    carry_out(ctx_.actions, handle_request(req, ctx_.handler), meta, stream_.get_executor(),
+              [self = shared_from_this()](answer a) { self->deliver(std::move(a)); });
+  }
+
+  void deliver(answer a) {
+    switch (a.what) {
+      case answer::kind::accepted:
+        return send_accepted();
+      case answer::kind::stream:
+        return write_stream(std::move(a.stream));
+      case answer::kind::response:
+        hold_ = std::move(a.hold);
+        return send(std::move(a.response));
     }
   }
 
-  // Runs `fn` on this session's thread later. (The io_pool's own work guards
-  // keep every context running until the pool is stopped.)
-  template <class Fn>
-  auto on_own_thread(Fn fn) {
-    return [self = shared_from_this(), fn = std::move(fn)](auto&&... args) mutable {
-      post_or_gather(self->stream_.get_executor(),
-                     [self, fn = std::move(fn), ... a = std::forward<decltype(args)>(args)]() mutable {
-                       fn(*self, a...);
-                     });
-    };
-  }
-
-  void do_store(boost::json::value event) {
-    stored_event e;
-    e.received_at = now_ms();
-    e.uuid = std::string(event.at("uuid").as_string());
-    e.event_json = ctx_.store->encoder().encode(event.as_object());
-    store(std::move(e));
-  }
-
-  void store(stored_event e) {
-    ctx_.store->insert(std::move(e), on_own_thread([](session& s, bool ok) {
-      if (!ok) {  // the store logs why, once per change of its state; never once per request
-        s.ctx_.metrics->rejected("storage_failure");
-        return s.send(storage_failure(s.version_));
-      }
-      s.ctx_.metrics->event_accepted(std::chrono::duration<double>(steady::now() - s.started_).count());
-      s.send_accepted();
-    }));
-  }
-
-  // The event handle_request read into flat_.
-  void do_store_flat() {
-    stored_event e;
-    e.received_at = now_ms();
-    for (std::size_t i = 0; i < flat_.size(); ++i)
-      if (flat_.names()[i] == "uuid") {  // required: always there
-        e.uuid = std::string(flat_.string_at(i));
-        break;
-      }
-    e.event_json = ctx_.store->encoder().encode(flat_);
-    store(std::move(e));
-  }
-
-  void do_erase(std::string uuid, bool admin) {
-    ctx_.store->erase(std::move(uuid), on_own_thread([admin](session& s, bool ok, std::int64_t deleted) {
-      if (!ok) {
-        s.ctx_.metrics->rejected("storage_failure");
-        return s.send(storage_failure(s.version_));
-      }
-      s.ctx_.metrics->erasure();
-      if (admin) return s.send(json_ok(s.version_, s.keep_alive_, boost::json::object{{"erased", deleted}}));
-      s.send(no_content(s.version_, s.keep_alive_));
-    }));
-  }
-
-  // Read and serialized on the reader pool; the text is counted in
-  // ctx_.stats_bytes until it is written (or the session ends).
-  void do_stats(int days) {
-    if (ctx_.stats_bytes.load() > ctx_.max_stats_bytes) return send(busy(version_));
-    auto done = on_own_thread([](session& s, std::optional<std::string> body) {
-      if (!body) return s.send(storage_failure(s.version_));
-      s.stats_bytes_ = body->size();
-      s.ctx_.stats_bytes.fetch_add(s.stats_bytes_);
-      s.send(text_ok(s.version_, s.keep_alive_, "application/json", std::move(*body)));
-    });
-    asio::post(*ctx_.readers, [store = ctx_.store, days, done = std::move(done)]() mutable {
-      std::optional<std::string> body;
-      try {
-        auto db = store->reader();
-        body = boost::json::serialize(read_stats(*db, days, now_ms())) + "\n";
-      } catch (const std::exception&) {
-      }
-      done(std::move(body));
-    });
-  }
-
-  void release_stats_bytes() {
-    if (stats_bytes_) ctx_.stats_bytes.fetch_sub(stats_bytes_);
-    stats_bytes_ = 0;
-  }
-
-  // NDJSON in chunked encoding, k_export_rows_per_chunk rows at a time, read
-  // on the reader pool with one connection (and one read transaction) kept
-  // for the whole export.
-  void do_export() {
-    export_res_.emplace(http::status::ok, version_);
-    export_res_->set(http::field::content_type, "application/x-ndjson");
-    export_res_->set(http::field::cache_control, "no-store");
-    export_res_->chunked(true);
+  // The export: a chunked body, chunk after chunk as the stream reads them.
+  void write_stream(std::shared_ptr<export_stream> stream) {
+    export_res_.emplace(export_header(version_));
     // HEAD: the same header, no chunks, and the connection stays usable.
     export_res_->keep_alive(head_ && keep_alive_ && !ctx_.draining);
     export_sr_.emplace(*export_res_);
@@ -351,42 +227,29 @@ class session : public session_base, public std::enable_shared_from_this<session
                                       });
     }
     beast::get_lowest_layer(stream_).expires_never();
-    http::async_write_header(stream_, *export_sr_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->close();
-      self->export_next(0);
-    });
+    http::async_write_header(stream_, *export_sr_,
+                             [self = shared_from_this(), stream = std::move(stream)](beast::error_code ec,
+                                                                                     std::size_t) mutable {
+                               if (ec) return self->close();
+                               self->write_next_chunk(std::move(stream));
+                             });
   }
 
-  void export_next(std::int64_t after_id) {
-    auto done = on_own_thread([](session& s, std::optional<std::pair<std::int64_t, std::string>> chunk) {
-      if (!chunk) return s.close();  // a read failure: the client sees a truncated body
-      s.export_chunk_ = std::move(chunk->second);
-      const std::int64_t last = chunk->first;
-      beast::get_lowest_layer(s.stream_).expires_after(s.ctx_.idle_timeout);
-      if (s.export_chunk_.empty()) {
-        return asio::async_write(s.stream_, http::make_chunk_last(),
-                                 [self = s.shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+  void write_next_chunk(std::shared_ptr<export_stream> stream) {
+    auto* source = stream.get();
+    source->next([self = shared_from_this(), stream = std::move(stream)](std::optional<std::string> chunk) mutable {
+      if (!chunk) return self->close();  // a read failure: the client sees a truncated body
+      self->export_chunk_ = std::move(*chunk);
+      beast::get_lowest_layer(self->stream_).expires_after(self->ctx_.idle_timeout);
+      if (self->export_chunk_.empty()) {
+        return asio::async_write(self->stream_, http::make_chunk_last(),
+                                 [self](beast::error_code, std::size_t) { self->close(); });
       }
-      asio::async_write(s.stream_, http::make_chunk(asio::buffer(s.export_chunk_)),
-                        [self = s.shared_from_this(), last](beast::error_code ec, std::size_t) {
+      asio::async_write(self->stream_, http::make_chunk(asio::buffer(self->export_chunk_)),
+                        [self, stream = std::move(stream)](beast::error_code ec, std::size_t) mutable {
                           if (ec) return self->close();
-                          self->export_next(last);
+                          self->write_next_chunk(std::move(stream));
                         });
-    });
-    asio::post(*ctx_.readers, [self = shared_from_this(), after_id, done = std::move(done)]() mutable {
-      std::optional<std::pair<std::int64_t, std::string>> out;
-      try {
-        if (!self->export_db_) {
-          self->export_db_ = self->ctx_.store->reader();
-          self->export_db_->exec("BEGIN");  // one snapshot for the whole export; ends with the connection
-        }
-        std::string text;
-        const auto last = export_events(*self->export_db_, after_id, k_export_rows_per_chunk,
-                                        [&](std::string line) { text += line; });
-        out.emplace(last, std::move(text));
-      } catch (const std::exception&) {
-      }
-      done(std::move(out));
     });
   }
 
@@ -401,7 +264,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     beast::get_lowest_layer(stream_).expires_after(ctx_.idle_timeout);
     auto next = [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->head_sr_.reset();
-      self->release_stats_bytes();
+      self->hold_.release();
       const bool again = !ec && self->response_.keep_alive();
       self->response_ = {};  // a large answer is not kept while the connection idles
       if (!again) return self->close();
@@ -440,19 +303,16 @@ class session : public session_base, public std::enable_shared_from_this<session
   std::uint64_t registry_id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  flat_event flat_;  // the request's event, when read without a DOM; kept for its buffers
   bool waiting_ = false;  // an async_read for a new request is in flight
   bool handshaking_ = false;  // HTTPS: the TLS handshake is in flight
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_ = false;  // the request being answered is a HEAD: headers only
-  std::size_t stats_bytes_ = 0;  // this session's share of ctx_.stats_bytes
-  steady::time_point started_;
+  bytes_hold hold_;  // the answer being written: its share of the stats budget
   http::response<http::string_body> response_;
   std::optional<http::response_serializer<http::string_body>> head_sr_;  // writes response_'s header, for HEAD
   std::optional<http::response<http::empty_body>> export_res_;
   std::optional<http::response_serializer<http::empty_body>> export_sr_;
-  std::unique_ptr<sqlite_connection> export_db_;  // used only on the reader pool
   std::string export_chunk_;
 };
 
@@ -484,21 +344,6 @@ void io_pool::run() {
 
 void io_pool::stop() {
   for (auto& c : contexts_) c->stop();
-}
-
-void gather_completions(event_store& store) {
-  auto gathered = std::make_shared<gathered_completions>();  // the writer thread's, for its lifetime
-  event_store::completion_hooks hooks;
-  hooks.before = [gathered] { t_gathering = gathered.get(); };
-  hooks.after = [gathered] {
-    t_gathering = nullptr;
-    for (auto& [ex, fns] : gathered->by_context)
-      asio::post(ex, [fns = std::move(fns)]() mutable {
-        for (auto& f : fns) f();
-      });
-    gathered->by_context.clear();
-  };
-  store.set_completion_hooks(std::move(hooks));
 }
 
 listener::listener(io_pool& pool, const tcp::endpoint& endpoint, server_context& ctx)

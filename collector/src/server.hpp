@@ -1,19 +1,17 @@
 #pragma once
 // The collector's network side: a listener accepting TCP connections and one
 // session per connection reading requests with Beast, handing each to
-// handle_request and carrying out the resulting action against the store.
+// handle_request, the result to carry_out (request_actions.hpp), and writing
+// the answer. Sessions know HTTP only: no storage type appears here.
 //
 // Threading: one io_context per I/O thread (io_pool), each run by exactly one
 // thread, as nginx runs one event loop per worker. The listener hands each new
 // connection to the next context in turn; a session then lives on that one
-// thread for its whole life, so it needs no strand and no locks. Store
-// completions come back on the writer thread and are posted to the session's
-// context. Database reads (stats, export) run on `readers`, never on an I/O
-// thread.
+// thread for its whole life, so it needs no strand and no locks. Answers
+// that wait for the store come back posted to the session's context.
 // Privacy: nothing about the peer (address, headers) is logged or stored.
 
-#include "event_store.hpp"
-#include "metrics.hpp"
+#include "request_actions.hpp"
 #include "request_handler.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -96,20 +94,12 @@ std::size_t connection_limit(std::size_t descriptor_limit);
 
 struct server_context {
   handler_options handler;
-  event_store* store = nullptr;
-  collector_metrics* metrics = nullptr;
-  boost::asio::thread_pool* readers = nullptr;
+  action_context actions;  // the storage, metrics and reader pool the answers need
   std::function<void(const std::string&)> log;  // one line to the operator
   std::chrono::seconds idle_timeout{30};        // per request: headers and body must arrive within it
   boost::asio::ssl::context* tls = nullptr;     // non-null: serve HTTPS only
   std::atomic<bool> draining{false};
   session_registry sessions;
-  // Bytes of /v1/stats answers built and not yet written, over every
-  // session: beyond max_stats_bytes a new stats request is answered 503
-  // (Retry-After: 1) instead of being read, so clients reading slowly cannot
-  // make the collector hold an unbounded amount of memory.
-  std::atomic<std::size_t> stats_bytes{0};
-  std::size_t max_stats_bytes = 32u << 20;
   // Open connections at most (connection_limit()); lowered by the listener
   // (its only reader) if it finds the descriptor limit lowered. A connection beyond it
   // makes the oldest idle one close (as nginx reuses keep-alive
@@ -158,10 +148,6 @@ class listener : public std::enable_shared_from_this<listener> {
   bool accept_failing_ = false;
   std::chrono::steady_clock::time_point last_accept_failure_;
 };
-
-// Makes the store's writer hand each batch's completions to each I/O thread
-// in one post. Call before the listener runs.
-void gather_completions(event_store& store);
 
 // Starts draining: no new connections (the caller stops the listener), idle
 // sessions closed, busy ones closed after their response.

@@ -34,6 +34,14 @@ boost::json::object event_object(const event_row& row) {
   return out;
 }
 
+event_row make_row(const boost::json::object& event, const std::vector<std::string>& fields, clock_ms received_at) {
+  event_row row;
+  row.received_at = received_at;
+  if (const auto* uuid = event.if_contains("uuid"); uuid && uuid->is_string()) row.uuid = uuid->get_string();
+  row.values = flat_event::from_object(event, fields);
+  return row;
+}
+
 std::string export_line(clock_ms received_at, const boost::json::object& event) {
   boost::json::object line;
   line["received_at"] =

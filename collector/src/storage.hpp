@@ -53,6 +53,10 @@ struct event_row {
 // The same event as a JSON object (absent values left out).
 boost::json::object event_object(const event_row& row);
 
+// A row of a validated event object: its members named in `fields` (the
+// validator's fields(), which must outlive the row), its "uuid".
+event_row make_row(const boost::json::object& event, const std::vector<std::string>& fields, clock_ms received_at);
+
 // One line of the NDJSON export format, "\n" included:
 // {"received_at": "<RFC 3339 UTC>", "event": {...}}
 std::string export_line(clock_ms received_at, const boost::json::object& event);

@@ -1,4 +1,4 @@
-#include "event_codec.hpp"
+#include "sqlite_codec.hpp"
 
 #include "sqlite_statement.hpp"
 

@@ -1,6 +1,6 @@
-#include "backup.hpp"
+#include "sqlite_backup.hpp"
 
-#include "event_store.hpp"
+#include "sqlite_store.hpp"
 #include "sqlite_statement.hpp"
 
 #include <sqlite3.h>

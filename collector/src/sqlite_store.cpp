@@ -1,4 +1,6 @@
-#include "event_store.hpp"
+#include "sqlite_store.hpp"
+
+#include "sqlite_queries.hpp"
 
 #include "schema_validator.hpp"
 #include "sqlite_statement.hpp"
@@ -61,11 +63,6 @@ void create_private_file(const std::string& path) {
 
 }  // namespace
 
-clock_ms now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 sqlite_connection::sqlite_connection(const std::string& path, bool read_only) {
   const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
@@ -90,7 +87,8 @@ void sqlite_connection::exec(const char* sql) {
   }
 }
 
-event_store::event_store(std::string path, options opts) : path_(std::move(path)), opts_(opts) {
+sqlite_store::sqlite_store(std::string path, options opts) : path_(std::move(path)), opts_(std::move(opts)) {
+  if (opts_.serve) serve_lock_.emplace(path_);
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) create_private_file(path_);
   writer_ = std::make_unique<sqlite_connection>(path_, false);
@@ -120,7 +118,7 @@ event_store::event_store(std::string path, options opts) : path_(std::move(path)
   sqlite3_wal_hook(
       writer_->get(),
       [](void* self, sqlite3*, const char*, int frames) {
-        static_cast<event_store*>(self)->wal_frames_.store(frames);
+        static_cast<sqlite_store*>(self)->wal_frames_.store(frames);
         return SQLITE_OK;
       },
       this);
@@ -129,9 +127,9 @@ event_store::event_store(std::string path, options opts) : path_(std::move(path)
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
-event_store::~event_store() { close(); }
+sqlite_store::~sqlite_store() { close(); }
 
-void event_store::enqueue(job j) {
+void sqlite_store::enqueue(job j) {
   {
     std::lock_guard lock(mutex_);
     if (!closing_) {
@@ -143,11 +141,19 @@ void event_store::enqueue(job j) {
   if (j.done) j.done(false);
 }
 
-void event_store::submit(write_fn fn, done_fn done) { enqueue(job{std::move(fn), std::move(done), std::nullopt}); }
+void sqlite_store::submit(write_fn fn, done_fn done) { enqueue(job{std::move(fn), std::move(done), std::nullopt}); }
 
-void event_store::insert(stored_event e, done_fn done) { enqueue(job{{}, std::move(done), std::move(e)}); }
+void sqlite_store::insert(stored_event e, done_fn done) { enqueue(job{{}, std::move(done), std::move(e)}); }
 
-void event_store::erase(std::string uuid, std::function<void(bool, std::int64_t)> done) {
+void sqlite_store::insert(event_row e, done_fn done) {
+  stored_event row;
+  row.received_at = e.received_at;
+  row.uuid = std::move(e.uuid);
+  row.event_json = encoder_.encode(e.values);
+  insert(std::move(row), std::move(done));
+}
+
+void sqlite_store::erase(std::string uuid, erase_fn done) {
   auto count = std::make_shared<std::int64_t>(0);
   submit(
       [uuid = std::move(uuid), count](sqlite3* db) {
@@ -173,14 +179,14 @@ void event_store::erase(std::string uuid, std::function<void(bool, std::int64_t)
       [count, done = std::move(done)](bool ok) { done(ok, ok ? *count : 0); });
 }
 
-bool event_store::run_sync(write_fn fn) {
+bool sqlite_store::run_sync(write_fn fn) {
   std::promise<bool> p;
   auto f = p.get_future();
   submit(std::move(fn), [&p](bool ok) { p.set_value(ok); });
   return f.get();
 }
 
-bool event_store::insert_sync(stored_event e) {
+bool sqlite_store::insert_sync(stored_event e) {
   // The same job as insert(): the path ingest takes.
   std::promise<bool> p;
   auto f = p.get_future();
@@ -188,7 +194,7 @@ bool event_store::insert_sync(stored_event e) {
   return f.get();
 }
 
-void event_store::close() {
+void sqlite_store::close() {
   {
     std::lock_guard lock(mutex_);
     if (closing_ && !thread_.joinable()) return;
@@ -201,7 +207,7 @@ void event_store::close() {
   // The last connection to close checkpoints everything and removes the WAL.
 }
 
-void event_store::checkpoint_loop() {
+void sqlite_store::checkpoint_loop() {
   ::pthread_setname_np(::pthread_self(), "checkpointer");
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // background work
   std::unique_ptr<sqlite_connection> conn;
@@ -231,7 +237,7 @@ void event_store::checkpoint_loop() {
 }
 
 // On the writer thread, after each commit.
-void event_store::after_commit() {
+void sqlite_store::after_commit() {
   const std::int64_t frames = wal_frames_.load();
   if (frames * (page_bytes_ + 24) < static_cast<std::int64_t>(k_checkpoint_bytes)) return;
   const std::int64_t copied = copied_frames_.exchange(-1);
@@ -249,7 +255,7 @@ void event_store::after_commit() {
   checkpoint_wake_.notify_one();
 }
 
-std::optional<std::string> event_store::file_changed() const {
+std::optional<std::string> sqlite_store::file_changed() const {
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     if (errno == ENOENT) return std::string("the database file was deleted while the collector ran");
@@ -260,7 +266,7 @@ std::optional<std::string> event_store::file_changed() const {
   return std::nullopt;
 }
 
-void event_store::set_problem(std::optional<std::string> problem, bool lasting) {
+void sqlite_store::set_problem(std::optional<std::string> problem, bool lasting) {
   std::string line;
   {
     std::lock_guard lock(health_mutex_);
@@ -278,18 +284,18 @@ void event_store::set_problem(std::optional<std::string> problem, bool lasting) 
   if (opts_.log) opts_.log(line);
 }
 
-std::optional<std::string> event_store::problem() {
+std::optional<std::string> sqlite_store::problem() {
   if (auto changed = file_changed()) set_problem(std::move(changed), true);
   std::lock_guard lock(health_mutex_);
   return problem_;
 }
 
-bool event_store::problem_may_clear() {
+bool sqlite_store::problem_may_clear() {
   std::lock_guard lock(health_mutex_);
   return problem_ && !problem_lasting_;
 }
 
-bool event_store::probe_write() {
+bool sqlite_store::probe_write() {
   return run_sync([](sqlite3* db) {
     statement st(db, "INSERT INTO meta(key, value) VALUES('last_write_probe', ?) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
@@ -299,11 +305,11 @@ bool event_store::probe_write() {
   });
 }
 
-std::unique_ptr<sqlite_connection> event_store::reader() const {
+std::unique_ptr<sqlite_connection> sqlite_store::reader() const {
   return std::make_unique<sqlite_connection>(path_, true);
 }
 
-std::uint64_t event_store::disk_bytes() const {
+std::uint64_t sqlite_store::disk_bytes() {
   std::uint64_t total = 0;
   for (const char* suffix : {"", "-wal"}) {
     struct stat st {};
@@ -312,7 +318,7 @@ std::uint64_t event_store::disk_bytes() const {
   return total;
 }
 
-void event_store::writer_loop() {
+void sqlite_store::writer_loop() {
   ::pthread_setname_np(::pthread_self(), "db-writer");  // names show in top -H, perf, gdb
   std::vector<job> batch;
   for (;;) {
@@ -330,7 +336,7 @@ void event_store::writer_loop() {
   }
 }
 
-void event_store::run_batch(std::vector<job>& batch) {
+void sqlite_store::run_batch(std::vector<job>& batch) {
   sqlite3* db = writer_->get();
   std::vector<char> ok(batch.size(), 0);
   bool committed = false;
@@ -415,10 +421,62 @@ void event_inserter::insert(const stored_event& e) {
   st.reset();  // drops the bindings to e's strings
 }
 
-std::string aggregate_value_text(const boost::json::value& v) {
-  if (v.is_string()) return std::string(v.get_string());
-  if (v.is_bool()) return v.get_bool() ? "true" : "false";
-  return boost::json::serialize(v);
+
+bool sqlite_store::import_events(std::vector<event_row> events) {
+  // Stored in the database's layout, as ingest stores them.
+  std::vector<stored_event> rows;
+  rows.reserve(events.size());
+  for (auto& e : events) rows.push_back(stored_event{e.received_at, std::move(e.uuid), encoder_.encode(e.values)});
+  return run_sync([&](sqlite3* db) {
+    event_inserter inserter(db);
+    for (const auto& r : rows) inserter.insert(r);  // one transaction: all or nothing
+    return true;
+  });
+}
+
+boost::json::object sqlite_store::read_stats(int days, clock_ms now) {
+  auto db = reader();
+  return telemetry_collector::read_stats(*db, days, now);
+}
+
+std::int64_t sqlite_store::active_nodes_since(clock_ms since) {
+  auto db = reader();
+  return telemetry_collector::active_nodes_since(*db, since);
+}
+
+namespace {
+
+// One read transaction (one snapshot) for the whole export, on a connection
+// of its own; pages by id.
+class sqlite_export final : public export_cursor {
+ public:
+  explicit sqlite_export(std::unique_ptr<sqlite_connection> db) : db_(std::move(db)) { db_->exec("BEGIN"); }
+  bool next(int limit, std::string& out) override {
+    const auto last = export_events(*db_, after_, limit, [&](std::string line) { out += line; });
+    if (last == after_) return false;
+    after_ = last;
+    return true;
+  }
+
+ private:
+  std::unique_ptr<sqlite_connection> db_;  // the transaction ends with the connection
+  std::int64_t after_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<export_cursor> sqlite_store::open_export() { return std::make_unique<sqlite_export>(reader()); }
+
+maintenance_report sqlite_store::run_maintenance(const maintenance_request& r) {
+  // One serve per file (serve_lock), and its one maintenance thread: no
+  // other lock to take. (A CLI cleanup beside it goes through SQLite's
+  // locking, job by job.)
+  if (!r.retention) {
+    maintenance_report report;
+    report.days_aggregated = aggregate_changed_days(*this, r.cancel);
+    return report;
+  }
+  return telemetry_collector::run_maintenance(*this, r.retention_days, r.now, r.cancel, r.pause);
 }
 
 }  // namespace telemetry_collector

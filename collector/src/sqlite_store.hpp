@@ -1,5 +1,6 @@
 #pragma once
-// The collector's durable storage: one SQLite database in WAL mode.
+// The SQLite engine of the collector's storage (storage.hpp): one database
+// file in WAL mode, the embedded default.
 //
 // What is stored (and nothing else): each accepted event as validated, its
 // node's uuid (a copy of the event's own field, for erasure) and the time it
@@ -42,7 +43,9 @@
 // Thread safety: every public member may be called from any thread.
 // Completions run on the writer thread: keep them short (post elsewhere).
 
-#include "event_codec.hpp"
+#include "sqlite_codec.hpp"
+#include "serve_lock.hpp"
+#include "storage.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -81,14 +84,11 @@ class sqlite_connection {
   sqlite3* db_ = nullptr;
 };
 
-using clock_ms = std::int64_t;  // milliseconds since the Unix epoch, UTC
-inline constexpr clock_ms k_day_ms = 86'400'000;
-clock_ms now_ms();
-
+// One raw event as this engine stores it.
 struct stored_event {
   clock_ms received_at = 0;
   std::string uuid;        // the event's own "uuid"
-  std::string event_json;  // the validated event as stored: event_store::encoder(), or a JSON object
+  std::string event_json;  // the validated event as stored: sqlite_store::encoder(), or a JSON object
 };
 
 struct day_aggregate {
@@ -117,78 +117,85 @@ class event_inserter {
 // throws) to fail; its changes are then rolled back to its savepoint.
 using write_fn = std::function<bool(sqlite3*)>;
 // Called once the transaction holding the job has committed (true) or not (false).
-using done_fn = std::function<void(bool committed)>;
+using done_fn = storage::done_fn;
 
 // Small passes: commits wait behind a checkpoint's fsync of the database, so keep it short.
 inline constexpr std::uint64_t k_checkpoint_bytes = 1u << 20;
 inline constexpr std::int64_t k_assist_frames = 512;  // about 2 MiB: a few ms of copying
 inline constexpr std::uint64_t k_wal_keep_bytes = 64u << 20;
 
-class event_store {
+class sqlite_store final : public storage {
  public:
-  struct options {
-    std::size_t max_batch = 1024;  // jobs per transaction at most
-    // One line per change of the store's health (may be empty: not logged).
-    // Called on the thread that noticed it, under no lock of the store.
-    std::function<void(const std::string&)> log;
-  };
+  // opts.log: one line per change of the store's health (may be empty: not
+  // logged), called on the thread that noticed it, under no lock of the store.
+  // opts.max_batch: jobs per transaction at most. opts.serve: takes the
+  // database's serve_lock first (a second serve must not touch it at all).
+  using options = storage_options;
 
   // Opens (creating if needed, mode 0600) the database and its schema, and
   // starts the writer thread. Throws std::runtime_error naming the path.
-  explicit event_store(std::string path, options opts);
-  explicit event_store(std::string path) : event_store(std::move(path), options{}) {}
-  ~event_store();  // close()
-  event_store(const event_store&) = delete;
-  event_store& operator=(const event_store&) = delete;
+  explicit sqlite_store(std::string path, options opts);
+  explicit sqlite_store(std::string path) : sqlite_store(std::move(path), options{}) {}
+  ~sqlite_store() override;  // close()
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
 
   const std::string& path() const { return path_; }
 
+  // storage
+  std::string_view engine() const override { return "sqlite"; }
+  const std::string& description() const override { return path_; }
+  // Encodes on the calling thread (an I/O thread), then queues the insert.
+  void insert(event_row e, done_fn done) override;
+  void erase(std::string uuid, erase_fn done) override;
+  bool import_events(std::vector<event_row> events) override;
+  boost::json::object read_stats(int days, clock_ms now) override;
+  std::int64_t active_nodes_since(clock_ms since) override;
+  std::unique_ptr<export_cursor> open_export() override;
+  maintenance_report run_maintenance(const maintenance_request& request) override;
+  std::chrono::seconds retry_after() const override { return std::chrono::seconds(60); }
+
   // Encodes validated events in this database's layout for the current
-  // schema (event_codec.hpp). Thread-safe (const).
+  // schema (sqlite_codec.hpp). Thread-safe (const).
   const event_encoder& encoder() const { return encoder_; }
 
   // Queues a job. After close() has begun, `done(false)` is called at once.
   void submit(write_fn fn, done_fn done);
 
-  // Convenience jobs.
+  // One encoded event (the path ingest takes after encoding).
   void insert(stored_event e, done_fn done);
-  // Erases every raw event of `uuid`; `deleted` receives the count.
-  void erase(std::string uuid, std::function<void(bool committed, std::int64_t deleted)> done);
 
   // Blocking helpers for the CLI and tests (submit + wait).
   bool insert_sync(stored_event e);
   bool run_sync(write_fn fn);
 
   // Stops taking jobs, commits everything queued, joins the writer. Idempotent.
-  void close();
+  void close() override;
 
-  std::uint64_t batches_committed() const { return batches_.load(); }
+  std::uint64_t batches_committed() const override { return batches_.load(); }
 
   // Called on the writer thread before and after each batch's completions,
   // so that a caller can gather what the completions post and hand it over
   // in one go (the server wakes each I/O thread once per batch, not once per
   // event). Set before the first job is queued.
-  struct completion_hooks {
-    std::function<void()> before, after;
-  };
-  void set_completion_hooks(completion_hooks hooks) { hooks_ = std::move(hooks); }
+  void set_completion_hooks(completion_hooks hooks) override { hooks_ = std::move(hooks); }
 
   // A new read-only connection to the same database.
   std::unique_ptr<sqlite_connection> reader() const;
 
   // Bytes used by the database files (main + WAL).
-  std::uint64_t disk_bytes() const;
+  std::uint64_t disk_bytes() override;
 
   // Why the store cannot keep events now (nullopt: it can), in words fit
   // for a public answer (no path). Also checks the file's identity, so a
   // deletion is seen without waiting for a write. One stat(); any thread.
-  std::optional<std::string> problem();
+  std::optional<std::string> problem() override;
   // The current problem is a failed write that a later commit may clear (not
   // a deleted or replaced file).
-  bool problem_may_clear();
+  bool problem_may_clear() override;
   // Writes one row of `meta` (a write that needs disk space), so that a
   // store failing on writes finds out whether it works again. Blocking.
-  bool probe_write();
+  bool probe_write() override;
 
  private:
   // Either a general write job (fn, under its own savepoint) or one event to
@@ -208,6 +215,7 @@ class event_store {
   // `lasting`: a deleted or replaced file, which nothing but a restart clears.
   void set_problem(std::optional<std::string> problem, bool lasting);
 
+  std::optional<serve_lock> serve_lock_;  // opts.serve: held for the store's life
   std::string path_;
   options opts_;
   ::dev_t file_dev_ = 0;  // identity of the database file opened, taken at open
@@ -233,9 +241,5 @@ class event_store {
   std::atomic<std::int64_t> wal_frames_{0};    // frames in the WAL after the last commit (SQLite's wal hook)
   std::atomic<std::int64_t> copied_frames_{-1};  // through which frame the checkpointer's last pass copied; -1: none since
 };
-
-// Text of a JSON scalar as the aggregates store it: strings as they are,
-// booleans "true"/"false", numbers in decimal.
-std::string aggregate_value_text(const boost::json::value& v);
 
 }  // namespace telemetry_collector

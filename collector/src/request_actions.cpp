@@ -1,0 +1,205 @@
+#include "request_actions.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <utility>
+#include <vector>
+
+namespace telemetry_collector {
+
+namespace asio = boost::asio;
+
+bytes_hold::bytes_hold(std::atomic<std::size_t>& counter, std::size_t n) : counter_(&counter), n_(n) {
+  counter_->fetch_add(n_);
+}
+
+bytes_hold::bytes_hold(bytes_hold&& o) noexcept
+    : counter_(std::exchange(o.counter_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+
+bytes_hold& bytes_hold::operator=(bytes_hold&& o) noexcept {
+  if (this != &o) {
+    release();
+    counter_ = std::exchange(o.counter_, nullptr);
+    n_ = std::exchange(o.n_, 0);
+  }
+  return *this;
+}
+
+void bytes_hold::release() {
+  if (counter_ && n_) counter_->fetch_sub(n_);
+  counter_ = nullptr;
+  n_ = 0;
+}
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// Completions the store's writer thread posts while it hands out one batch's
+// results, gathered per executor and posted as one handler each when the
+// batch is done (gather_completions): an I/O thread waiting in epoll is then
+// woken once per batch instead of once per event (each wake-up is a futex
+// and an epoll_ctl on the writer's side, on the path every commit waits on).
+struct gathered_completions {
+  std::vector<std::pair<asio::any_io_executor, std::vector<std::function<void()>>>> by_context;
+};
+thread_local gathered_completions* t_gathering = nullptr;
+
+template <class Handler>
+void post_or_gather(const asio::any_io_executor& ex, Handler h) {
+  if (!t_gathering) {
+    asio::post(ex, std::move(h));
+    return;
+  }
+  for (auto& [target, fns] : t_gathering->by_context)
+    if (target == ex) {
+      fns.emplace_back(std::move(h));
+      return;
+    }
+  t_gathering->by_context.emplace_back(ex, std::vector<std::function<void()>>{}).second.emplace_back(std::move(h));
+}
+
+answer respond_with(http::response<http::string_body> res) {
+  answer a;
+  a.response = std::move(res);
+  return a;
+}
+
+constexpr int k_export_rows_per_chunk = 1000;
+
+// One cursor (one snapshot), used only on the reader pool, one chunk at a time.
+class storage_export final : public export_stream, public std::enable_shared_from_this<storage_export> {
+ public:
+  storage_export(action_context& ctx, asio::any_io_executor ex) : ctx_(ctx), ex_(std::move(ex)) {}
+
+  void next(std::function<void(std::optional<std::string>)> done) override {
+    asio::post(*ctx_.readers, [self = shared_from_this(), done = std::move(done)]() mutable {
+      std::optional<std::string> chunk;
+      try {
+        if (!self->cursor_) self->cursor_ = self->ctx_.store->open_export();
+        std::string text;
+        self->cursor_->next(k_export_rows_per_chunk, text);
+        chunk = std::move(text);
+      } catch (const std::exception&) {
+      }
+      asio::post(self->ex_, [done = std::move(done), chunk = std::move(chunk)]() mutable { done(std::move(chunk)); });
+    });
+  }
+
+ private:
+  action_context& ctx_;
+  asio::any_io_executor ex_;
+  std::unique_ptr<export_cursor> cursor_;  // opened by the first chunk, on the reader pool
+};
+
+void store_event(action_context& ctx, event_row row, const request_meta& meta, const asio::any_io_executor& ex,
+                 answer_fn reply) {
+  row.received_at = now_ms();
+  ctx.store->insert(std::move(row), [&ctx, meta, ex, reply = std::move(reply)](bool ok) mutable {
+    post_or_gather(ex, [&ctx, meta, ok, reply = std::move(reply)] {
+      if (!ok) {  // the store logs why, once per change of its state; never once per request
+        ctx.metrics->rejected("storage_failure");
+        return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      }
+      ctx.metrics->event_accepted(std::chrono::duration<double>(steady::now() - meta.started).count());
+      answer a;
+      a.what = answer::kind::accepted;
+      reply(std::move(a));
+    });
+  });
+}
+
+void erase_node(action_context& ctx, std::string uuid, bool admin, const request_meta& meta,
+                const asio::any_io_executor& ex, answer_fn reply) {
+  ctx.store->erase(std::move(uuid), [&ctx, meta, admin, ex, reply = std::move(reply)](bool ok,
+                                                                                       std::int64_t deleted) mutable {
+    post_or_gather(ex, [&ctx, meta, admin, ok, deleted, reply = std::move(reply)] {
+      if (!ok) {
+        ctx.metrics->rejected("storage_failure");
+        return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      }
+      ctx.metrics->erasure();
+      if (admin)
+        return reply(respond_with(json_ok(meta.version, meta.keep_alive, boost::json::object{{"erased", deleted}})));
+      reply(respond_with(no_content(meta.version, meta.keep_alive)));
+    });
+  });
+}
+
+// Read and serialized on the reader pool; the text is counted in
+// ctx.stats_bytes until it is written (or the session ends).
+void read_stats(action_context& ctx, int days, const request_meta& meta, const asio::any_io_executor& ex,
+                answer_fn reply) {
+  if (ctx.stats_bytes.load() > ctx.max_stats_bytes) return reply(respond_with(busy(meta.version)));
+  asio::post(*ctx.readers, [&ctx, days, meta, ex, reply = std::move(reply)]() mutable {
+    std::optional<std::string> body;
+    try {
+      body = boost::json::serialize(ctx.store->read_stats(days, now_ms())) + "\n";
+    } catch (const std::exception&) {
+    }
+    asio::post(ex, [&ctx, meta, body = std::move(body), reply = std::move(reply)]() mutable {
+      if (!body) return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      answer a;
+      a.hold = bytes_hold(ctx.stats_bytes, body->size());
+      a.response = text_ok(meta.version, meta.keep_alive, "application/json", std::move(*body));
+      reply(std::move(a));
+    });
+  });
+}
+
+}  // namespace
+
+http::response<http::empty_body> export_header(unsigned version) {
+  http::response<http::empty_body> res{http::status::ok, version};
+  res.set(http::field::content_type, "application/x-ndjson");
+  res.set(http::field::cache_control, "no-store");
+  res.chunked(true);
+  return res;
+}
+
+void carry_out(action_context& ctx, handler_result result, const request_meta& meta, const asio::any_io_executor& ex,
+               answer_fn reply) {
+  if (!result.rejected.empty()) ctx.metrics->rejected(result.rejected);
+  switch (result.what) {
+    case action::respond:
+      return reply(respond_with(std::move(result.response)));
+    case action::store_event:
+      return store_event(ctx, std::move(result.row), meta, ex, std::move(reply));
+    case action::erase_node:
+    case action::admin_erase:
+      return erase_node(ctx, std::move(result.uuid), result.what == action::admin_erase, meta, ex, std::move(reply));
+    case action::stats:
+      return read_stats(ctx, result.days, meta, ex, std::move(reply));
+    case action::metrics:
+      return reply(respond_with(text_ok(meta.version, meta.keep_alive, "text/plain; version=0.0.4",
+                                        ctx.metrics->render(ctx.store->disk_bytes(), ctx.store->batches_committed()))));
+    case action::export_all: {
+      answer a;
+      a.what = answer::kind::stream;
+      a.stream = std::make_shared<storage_export>(ctx, ex);
+      return reply(std::move(a));
+    }
+    case action::health:  // cheap by the storage's promise: fine on the I/O thread
+      return reply(respond_with(health_answer(meta.version, meta.keep_alive, ctx.store->problem(),
+                                              ctx.store->retry_after())));
+  }
+}
+
+void gather_completions(storage& store) {
+  auto gathered = std::make_shared<gathered_completions>();  // the writer thread's, for its lifetime
+  storage::completion_hooks hooks;
+  hooks.before = [gathered] { t_gathering = gathered.get(); };
+  hooks.after = [gathered] {
+    t_gathering = nullptr;
+    for (auto& [ex, fns] : gathered->by_context)
+      asio::post(ex, [fns = std::move(fns)]() mutable {
+        for (auto& f : fns) f();
+      });
+    gathered->by_context.clear();
+  };
+  store.set_completion_hooks(std::move(hooks));
+}
+
+}  // namespace telemetry_collector

@@ -1,0 +1,105 @@
+#pragma once
+// Carries out what handle_request decided (store an event, erase a node,
+// read the stats, stream the export, report health or metrics) against the
+// storage, the metrics and the reader pool, and hands the session the answer
+// to write. The session (server.cpp) only reads and writes HTTP; this unit
+// knows no socket, and, through storage.hpp, no database engine.
+//
+// Threads: storage completions arrive on the store's writer thread, reads
+// run on the reader pool; every answer is delivered on the executor the
+// session gives (its own I/O thread). Completions of one batch of writes are
+// handed to each I/O thread in one post (gather_completions).
+
+#include "metrics.hpp"
+#include "request_handler.hpp"
+#include "storage.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace telemetry_collector {
+
+struct action_context {
+  storage* store = nullptr;
+  collector_metrics* metrics = nullptr;
+  boost::asio::thread_pool* readers = nullptr;  // blocking reads: stats, export
+  // Bytes of /v1/stats answers built and not yet written, over every
+  // session: beyond max_stats_bytes a new stats request is answered 503
+  // (Retry-After: 1) instead of being read, so clients reading slowly cannot
+  // make the collector hold an unbounded amount of memory.
+  std::atomic<std::size_t> stats_bytes{0};
+  std::size_t max_stats_bytes = 32u << 20;
+};
+
+// A share of action_context::stats_bytes, given back when destroyed (once
+// the answer holding it has been written, or its session has ended).
+class bytes_hold {
+ public:
+  bytes_hold() = default;
+  bytes_hold(std::atomic<std::size_t>& counter, std::size_t n);
+  ~bytes_hold() { release(); }
+  bytes_hold(bytes_hold&& o) noexcept;
+  bytes_hold& operator=(bytes_hold&& o) noexcept;
+  void release();
+
+ private:
+  std::atomic<std::size_t>* counter_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+// The export's body: NDJSON read in chunks on the reader pool, all from one
+// snapshot of the database.
+class export_stream {
+ public:
+  virtual ~export_stream() = default;
+  // Reads the next chunk and hands it to `done` on the session's executor:
+  // text, "" at the end, or nullopt when the database failed (the client
+  // then sees a truncated body).
+  virtual void next(std::function<void(std::optional<std::string>)> done) = 0;
+};
+
+struct answer {
+  enum class kind {
+    response,  // write `response`
+    accepted,  // write the pre-serialized accepted() (accepted_wire)
+    stream,    // write a chunked NDJSON body from `stream` (the header: export_header())
+  } what = kind::response;
+  http::response<http::string_body> response;
+  std::shared_ptr<export_stream> stream;
+  bytes_hold hold;  // keep until the answer is written
+};
+
+// What the session knows of the request being answered.
+struct request_meta {
+  unsigned version = 11;
+  bool keep_alive = true;
+  std::chrono::steady_clock::time_point started;  // when it was read: the ingest latency
+};
+
+using answer_fn = std::function<void(answer)>;
+
+// Carries out `result` and calls `reply` exactly once: at once (inline) when
+// the answer is ready without waiting, otherwise later on `ex`. Counts
+// rejections, acceptances and erasures in ctx.metrics.
+void carry_out(action_context& ctx, handler_result result, const request_meta& meta,
+               const boost::asio::any_io_executor& ex, answer_fn reply);
+
+// The header of the export's chunked NDJSON answer.
+http::response<http::empty_body> export_header(unsigned version);
+
+// Makes the store's writer hand each batch's completions to each I/O thread
+// in one post. Call before the first write is queued.
+void gather_completions(storage& store);
+
+}  // namespace telemetry_collector
