@@ -234,4 +234,183 @@ BOOST_FIXTURE_TEST_CASE(export_and_import_round_trip_oldest_first, fixture) {
   other->close();
 }
 
+// Retention drops whole day partitions once their aggregates are stored,
+// and seals them: the stats of a dropped day stay.
+BOOST_FIXTURE_TEST_CASE(retention_drops_day_partitions_and_keeps_their_aggregates, fixture) {
+  std::vector<event_row> rows;
+  for (int node = 1; node <= 5; ++node) rows.push_back(row(node, k_day0 + node));           // day0
+  for (int node = 1; node <= 3; ++node) rows.push_back(row(node, k_day0 + 8 * k_day_ms));    // day0 + 8
+  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  maintenance_request req;
+  req.now = k_day0 + 10 * k_day_ms;
+  req.retention_days = 5;  // keeps day0 + 5 and later
+  auto rep = store->run_maintenance(req);
+  BOOST_TEST(rep.ran);
+  BOOST_TEST(rep.days_aggregated == 2);
+  BOOST_TEST(rep.rows_deleted == 5);
+  BOOST_TEST(rep.days_skipped == 0);
+  BOOST_TEST(count("SELECT count(*) FROM pg_class WHERE relname = 'events_20241004'") == 0);
+  BOOST_TEST(count("SELECT count(*) FROM events") == 3);
+  BOOST_TEST(count("SELECT count(*) FROM day_summary WHERE sealed") == 1);
+  const auto s = store->read_stats(30, req.now);
+  BOOST_REQUIRE(s.at("days").as_array().size() == 2u);
+  BOOST_TEST(s.at("days").at(0).at("date").as_string() == "2024-10-04");
+  BOOST_TEST(s.at("days").at(0).at("active_nodes").as_int64() == 5);
+  // Partitions exist ahead of the request's day (and today's).
+  BOOST_TEST(count("SELECT count(*) FROM pg_class WHERE relname = 'events_20241017'") == 1);
+  BOOST_TEST(store->disk_bytes() > 0u);
+  // A second pass finds nothing to do.
+  rep = store->run_maintenance(req);
+  BOOST_TEST(rep.rows_deleted == 0);
+  BOOST_TEST(rep.days_aggregated == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_database_with_a_newer_schema_version_is_refused, fixture) {
+  BOOST_TEST(count("SELECT version FROM collector_schema") == k_pg_schema_version);
+  store->close();
+  store.reset();
+  // Opening again migrates nothing and works.
+  store = open();
+  store->close();
+  store.reset();
+  cluster.exec(db, "UPDATE collector_schema SET version = " + std::to_string(k_pg_schema_version + 1));
+  try {
+    open();
+    BOOST_FAIL("a newer schema was accepted");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST_MESSAGE(what);
+    BOOST_TEST(what.find("newer than this collector knows") != std::string::npos);
+    BOOST_TEST(what.find(cluster.uri(db)) != std::string::npos);
+  }
+}
+
+// Two instances on one database: maintenance on one at a time; the lock is
+// the session's, so it is free again when its holder goes.
+BOOST_FIXTURE_TEST_CASE(maintenance_runs_on_one_instance_at_a_time, fixture) {
+  auto second = open();
+  maintenance_request req;
+  req.retention = false;
+  req.now = now_ms();
+  BOOST_TEST(store->run_maintenance(req).ran);
+  BOOST_TEST(second->run_maintenance(req).ran);  // the first released it after its pass
+
+  // Held by another session, as an instance mid-pass holds it.
+  PGconn* holder = PQconnectdb((cluster.uri(db) + "?application_name=telemetry-collector%20pid%2042%20on%20peer").c_str());
+  BOOST_REQUIRE(PQstatus(holder) == CONNECTION_OK);
+  const std::string lock = "SELECT pg_advisory_lock(" + std::to_string(k_pg_lock_space) + ", " +
+                           std::to_string(k_pg_maintenance_lock) + ")";
+  PQclear(PQexec(holder, lock.c_str()));
+  auto rep = second->run_maintenance(req);
+  BOOST_TEST(!rep.ran);
+  BOOST_TEST(rep.holder == "telemetry-collector pid 42 on peer");
+  req.lock_wait = std::chrono::milliseconds(300);
+  const auto t0 = std::chrono::steady_clock::now();
+  rep = second->run_maintenance(req);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(!rep.ran);
+  BOOST_TEST((waited >= std::chrono::milliseconds(280)));
+  BOOST_TEST((waited < std::chrono::seconds(3)));
+  // The holder goes (a crash ends its session the same way): the lock moves.
+  PQfinish(holder);
+  req.lock_wait = std::chrono::milliseconds(2000);
+  BOOST_TEST(second->run_maintenance(req).ran);
+  second->close();
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_database_is_named_with_the_reason_and_no_password) {
+  auto& cluster = pg_cluster::shared();
+  // A port nothing listens on (the cluster's plus one is not ours to rely on: find a closed one).
+  const std::string uri = "postgresql://collector:s3cret-word@127.0.0.1:1/telemetry";
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    open_pg_store(uri, storage_options{});
+    BOOST_FAIL("opened a database that is not there");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST_MESSAGE(what);
+    BOOST_TEST(what.find("127.0.0.1") != std::string::npos);
+    BOOST_TEST(what.find("s3cret") == std::string::npos);
+    BOOST_TEST(what.find("refused") != std::string::npos);
+  }
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3)));
+  (void)cluster;
+}
+
+// The database goes away under ingest and comes back: writes fail at once
+// meanwhile (no request waits on a dead database), health says why, the
+// writer reconnects by itself, each change is logged once, and every
+// acknowledged event is there.
+BOOST_FIXTURE_TEST_CASE(an_outage_fails_writes_at_once_and_recovers_without_reopening, fixture) {
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 20; ++i)
+    if (insert_sync(*store, row(i, now_ms()))) ++acked;
+  BOOST_TEST(acked.load() == 20);
+  BOOST_TEST(!store->problem());
+
+  cluster.stop();
+  // The writer notices the closed session by itself (within ~1 s, no traffic needed).
+  BOOST_TEST(test_support::wait_until([&] { return store->problem().has_value(); }, std::chrono::seconds(5)));
+  const auto p = store->problem().value_or("");
+  BOOST_TEST_MESSAGE(p);
+  BOOST_TEST(p.rfind("PostgreSQL unavailable: ", 0) == 0);
+  BOOST_TEST(store->problem_may_clear());
+  BOOST_TEST(store->retry_after().count() <= 5);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) BOOST_TEST(!insert_sync(*store, row(100 + i, now_ms())));
+  BOOST_TEST(!erase_sync(*store, test_support::test_uuid(1)).first);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500)));
+
+  cluster.start();
+  BOOST_TEST(test_support::wait_until([&] { return !store->problem(); }, std::chrono::seconds(10)));
+  BOOST_TEST(insert_sync(*store, row(200, now_ms())));
+  BOOST_TEST(count("SELECT count(*) FROM events") == 21);
+  const auto lines = logged();
+  int failures = 0, recoveries = 0;
+  for (const auto& l : lines) {
+    if (l.find("storage failure") != std::string::npos) ++failures;
+    if (l.find("storage works again") != std::string::npos) ++recoveries;
+  }
+  BOOST_TEST(failures == 1);
+  BOOST_TEST(recoveries == 1);
+}
+
+// Inserts in flight when the server goes: each completes, true only if
+// its commit is there after the restart.
+BOOST_FIXTURE_TEST_CASE(nothing_acknowledged_is_lost_when_the_server_stops_under_load, fixture) {
+  std::atomic<bool> stop{false};
+  std::mutex m;
+  std::vector<std::string> acked;
+  std::atomic<int> pending{0};
+  std::thread producer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      ++pending;
+      const auto uuid = test_support::test_uuid(static_cast<unsigned>(1000 + i));
+      store->insert(row(1000 + i, now_ms()), [&, uuid](bool ok) {
+        if (ok) {
+          std::lock_guard lk(m);
+          acked.push_back(uuid);
+        }
+        --pending;
+      });
+      if (i % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  cluster.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  cluster.start();
+  BOOST_TEST(test_support::wait_until([&] { return !store->problem(); }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  producer.join();
+  BOOST_REQUIRE(test_support::wait_until([&] { return pending.load() == 0; }, std::chrono::seconds(10)));
+  std::lock_guard lk(m);
+  BOOST_TEST_MESSAGE(acked.size() << " acknowledged");
+  BOOST_TEST(acked.size() > 0u);
+  std::string list;
+  for (const auto& u : acked) list += (list.empty() ? "'" : ",'") + u + "'";
+  BOOST_TEST(count("SELECT count(*) FROM events WHERE uuid IN (" + list + ")") == static_cast<std::int64_t>(acked.size()));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

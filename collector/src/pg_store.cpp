@@ -608,7 +608,13 @@ void pg_store::set_problem(std::optional<std::string> p) {
   std::string line;
   {
     std::lock_guard lk(health_mutex_);
-    if (problem_ == p) return;
+    // One line per change of state: a new reason while failing (the session
+    // cut, then connections refused) replaces the text but is not logged.
+    const bool changed = problem_.has_value() != p.has_value();
+    if (!changed) {
+      problem_ = std::move(p);
+      return;
+    }
     if (p)
       line = "storage failure (database " + description_ + "): " + *p + "; answering 503 until it is back";
     else
