@@ -9,6 +9,7 @@ packages=(
   libboost-test1.81-dev libboost-program-options1.81-dev
   libvalijson-dev libssl-dev libc-ares-dev libsqlite3-dev
   curl procps tinyproxy chromium fonts-dejavu-core nginx-light
+  libpq-dev postgresql-15 util-linux
 )
 
 missing=()
@@ -45,5 +46,15 @@ if [ ! -e "$policy" ]; then
 fi
 cleanup() { if [ "$own_policy" = 1 ]; then $sudo rm -f "$policy"; fi; }
 trap cleanup EXIT
+# postgresql-15's postinst would also create (initdb) a system cluster
+# "main" in /var/lib/postgresql/15/main; the tests start throw-away clusters
+# of their own (tests/support/pg_cluster) and want none. postgresql-common
+# reads drop-ins from createcluster.d (as the official postgres Docker image
+# does it), so no packaged conffile is edited; an operator's own file there wins.
+cluster_conf=/etc/postgresql-common/createcluster.d/no-main-cluster.conf
+if [ ! -e "$cluster_conf" ] && [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+  $sudo mkdir -p "$(dirname "$cluster_conf")"
+  echo 'create_main_cluster = false' | $sudo tee "$cluster_conf" >/dev/null
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

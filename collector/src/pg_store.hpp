@@ -1,6 +1,36 @@
 #pragma once
-// The PostgreSQL storage engine (libpq). Not built yet: open_pg_store()
-// throws. (Work in progress on issue 12; see pg_store.cpp.)
+// The PostgreSQL storage engine (libpq), behind storage.hpp.
+//
+// Tables (schema version k_pg_schema_version, migrations in pg_store.cpp):
+//   events             raw events, PARTITION BY RANGE (received_at), one
+//                      partition per UTC day named events_YYYYMMDD; columns
+//                      id bigint (a sequence: export order, change detection),
+//                      received_at timestamptz, and one typed column per
+//                      property of the payload schema (uuid uuid, booleans
+//                      boolean, integers bigint, strings text), derived from
+//                      the embedded schema at start (a new property becomes a
+//                      new nullable column); one index, on uuid (erasure).
+//   day_summary        (day, active_nodes, raw_rows, max_id, sealed)
+//   day_field_counts   (day, field, value, nodes)
+//   collector_meta     (key, value): small settings, the write probe
+//   collector_schema   (version)
+//
+// Threads and connections: a writer thread with its own connection takes
+// every insert and erase job queued (up to max_batch) into one transaction,
+// with one INSERT for all of the batch's events, and completes them after
+// COMMIT. Reads (stats, export, active nodes), import and maintenance each
+// open a connection of their own, so none of them waits behind the writer
+// or holds it up.
+//
+// Health: when the writer's session fails (server down, network cut), every
+// job of that batch completes false (a COMMIT whose answer was lost counts as
+// not made), problem() says "PostgreSQL unavailable: <libpq's reason>", and
+// insert()/erase() complete false at once until the writer has reconnected
+// (it retries by itself, 100 ms doubling to 1 s). Each change is logged once.
+//
+// Several serve processes may share one database: maintenance runs under a
+// session-level advisory lock, so on one at a time, and the lock is freed
+// when its holder's session ends (a crash included).
 
 #include "storage.hpp"
 
@@ -9,8 +39,19 @@
 
 namespace telemetry_collector {
 
+inline constexpr int k_pg_schema_version = 1;
+
+// The advisory locks (pg_locks: locktype advisory, classid k_pg_lock_space,
+// objid the lock, objsubid 2): maintenance, held for a pass by the session
+// of the instance running it; migration, held by a transaction at start.
+inline constexpr int k_pg_lock_space = 0x7e1e7;
+inline constexpr int k_pg_maintenance_lock = 1;
+inline constexpr int k_pg_migration_lock = 2;
+
 // Connects to the libpq URI `uri`, migrates its schema, starts the writer.
-// Throws std::runtime_error naming the host (never the password) and libpq's reason.
+// Throws std::runtime_error naming the database (redacted URI: never the
+// password) and libpq's reason; also when the database's schema version is
+// newer than k_pg_schema_version.
 std::unique_ptr<storage> open_pg_store(const std::string& uri, storage_options opts);
 
 }  // namespace telemetry_collector

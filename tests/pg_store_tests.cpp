@@ -1,0 +1,416 @@
+// The PostgreSQL engine through the storage interface, against a real
+// PostgreSQL 15 cluster of this test process (tests/support/pg_cluster).
+#include "kubo_example.hpp"
+#include "pg_rules.hpp"
+#include "pg_store.hpp"
+#include "schema_validator.hpp"
+#include "support/pg_cluster.hpp"
+#include "support/test_support.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+using namespace telemetry_collector;
+using test_support::pg_cluster;
+namespace json = boost::json;
+
+namespace {
+
+constexpr clock_ms k_day0 = 20'000 * k_day_ms;  // 2024-10-04
+
+event_row row(int node, clock_ms at, const std::string& os = "linux", bool accelerated = false) {
+  auto doc = json::parse(k_kubo_example_payload).as_object();
+  doc["uuid"] = test_support::test_uuid(static_cast<unsigned>(node));
+  doc["platform_os"] = os;
+  doc["routing_accelerated_dht_client"] = accelerated;
+  event_row r;
+  r.received_at = at;
+  r.uuid = test_support::test_uuid(static_cast<unsigned>(node));
+  r.values = flat_event::from_object(doc, log_event_fields());
+  return r;
+}
+
+bool insert_sync(storage& s, event_row r) {
+  std::promise<bool> p;
+  auto f = p.get_future();
+  s.insert(std::move(r), [&p](bool ok) { p.set_value(ok); });
+  BOOST_REQUIRE(f.wait_for(std::chrono::seconds(15)) == std::future_status::ready);
+  return f.get();
+}
+
+std::pair<bool, std::int64_t> erase_sync(storage& s, std::string uuid) {
+  std::promise<std::pair<bool, std::int64_t>> p;
+  auto f = p.get_future();
+  s.erase(std::move(uuid), [&p](bool ok, std::int64_t n) { p.set_value({ok, n}); });
+  BOOST_REQUIRE(f.wait_for(std::chrono::seconds(15)) == std::future_status::ready);
+  return f.get();
+}
+
+std::vector<std::string> export_all(storage& s) {
+  std::vector<std::string> lines;
+  auto cur = s.open_export();
+  std::string out;
+  while (cur->next(7, out)) {
+  }
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+struct fixture {
+  fixture() : cluster(pg_cluster::shared()), db(cluster.create_database()) { store = open(); }
+  ~fixture() {
+    if (store) store->close();
+  }
+  std::unique_ptr<storage> open() {
+    storage_options o;
+    o.serve = true;
+    o.log = [this](const std::string& l) {
+      std::lock_guard lk(log_mutex);
+      log.push_back(l);
+    };
+    return open_pg_store(cluster.uri(db), o);
+  }
+  std::int64_t count(const std::string& sql) { return std::stoll(cluster.query_value(db, sql).value_or("-1")); }
+  std::vector<std::string> logged() {
+    std::lock_guard lk(log_mutex);
+    return log;
+  }
+  pg_cluster& cluster;
+  std::string db;
+  std::unique_ptr<storage> store;
+  std::mutex log_mutex;
+  std::vector<std::string> log;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pg_store_tests)
+
+BOOST_FIXTURE_TEST_CASE(concurrent_inserts_share_commits_and_complete_after_them, fixture) {
+  BOOST_TEST(store->engine() == "postgresql");
+  constexpr int n = 300;
+  std::atomic<int> ok{0}, done{0};
+  for (int i = 0; i < n; ++i)
+    store->insert(row(i, now_ms()), [&](bool committed) {
+      if (committed) ++ok;
+      ++done;
+    });
+  BOOST_REQUIRE(test_support::wait_until([&] { return done.load() == n; }, std::chrono::seconds(20)));
+  BOOST_TEST(ok.load() == n);
+  BOOST_TEST(count("SELECT count(*) FROM events") == n);
+  // Group commit: far fewer transactions than events.
+  BOOST_TEST(store->batches_committed() < static_cast<std::uint64_t>(n));
+  BOOST_TEST_MESSAGE(n << " events in " << store->batches_committed() << " commits");
+  // Typed columns, as an analyst's SQL reads them.
+  BOOST_TEST(count("SELECT count(*) FROM events WHERE platform_os = 'linux' AND NOT private_network AND "
+                   "repo_size_bucket = 5368709120 AND uuid = '" + test_support::test_uuid(7) + "'::uuid") == 1);
+}
+
+BOOST_FIXTURE_TEST_CASE(erasure_deletes_every_event_of_the_node_and_counts_them, fixture) {
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE(insert_sync(*store, row(1, now_ms() - i * k_day_ms)));
+  BOOST_REQUIRE(insert_sync(*store, row(2, now_ms())));
+  auto [ok, n] = erase_sync(*store, test_support::test_uuid(1));
+  BOOST_TEST(ok);
+  BOOST_TEST(n == 3);
+  BOOST_TEST(count("SELECT count(*) FROM events") == 1);
+  auto [ok2, n2] = erase_sync(*store, test_support::test_uuid(1));
+  BOOST_TEST(ok2);
+  BOOST_TEST(n2 == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(an_insert_for_any_day_gets_its_partition, fixture) {
+  const clock_ms far = k_day0 - 400 * k_day_ms;
+  BOOST_TEST(insert_sync(*store, row(1, far)));
+  BOOST_TEST(insert_sync(*store, row(2, now_ms() + 40 * k_day_ms)));
+  BOOST_TEST(count("SELECT count(*) FROM events") == 2);
+  BOOST_TEST(count("SELECT count(*) FROM pg_class WHERE relname = 'events_20230831'") == 1);
+  // No default partition, which retention could not drop.
+  BOOST_TEST(count("SELECT count(*) FROM pg_partitioned_table WHERE partdefid <> 0") == 0);
+}
+
+// The same rules as the SQLite engine (retention.hpp): each node counted
+// once, by its last event of the day; values as text; at most 100 values per
+// field, the rest folded into "(other)".
+BOOST_FIXTURE_TEST_CASE(stats_count_each_node_by_its_last_event_and_fold_values, fixture) {
+  std::vector<event_row> rows;
+  for (int node = 1; node <= 150; ++node) rows.push_back(row(node, k_day0 + node, "darwin", true));
+  // Node 1's last event of the day says linux, not accelerated.
+  rows.push_back(row(1, k_day0 + 10'000, "os-1"));
+  for (int node = 2; node <= 150; ++node) rows.push_back(row(node, k_day0 + 20'000 + node, "os-" + std::to_string(node % 120)));
+  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  maintenance_request req;
+  req.retention = false;
+  req.now = k_day0 + k_day_ms / 2;
+  auto rep = store->run_maintenance(req);
+  BOOST_TEST(rep.ran);
+  BOOST_TEST(rep.days_aggregated == 1);
+  const auto s = store->read_stats(3, req.now);
+  const auto& days = s.at("days").as_array();
+  BOOST_REQUIRE(days.size() == 1);
+  const auto& day = days[0].as_object();
+  BOOST_TEST(day.at("date").as_string() == "2024-10-04");
+  BOOST_TEST(day.at("active_nodes").as_int64() == 150);
+  const auto& fields = day.at("fields").as_object();
+  BOOST_TEST(!fields.contains("uuid"));
+  BOOST_TEST(fields.size() == log_event_fields().size() - 1);
+  BOOST_TEST(fields.at("routing_accelerated_dht_client").at("false").as_int64() == 150);
+  BOOST_TEST(fields.at("repo_size_bucket").at("5368709120").as_int64() == 150);
+  BOOST_TEST(fields.at("agent_version").at("kubo/0.43.0/").as_int64() == 150);
+  // 120 distinct values (node 1 holds os-1 like nodes 1+120k): folded to 100.
+  pg::value_counts expected;
+  std::map<std::string, std::int64_t> by_os;
+  ++by_os["os-1"];
+  for (int node = 2; node <= 150; ++node) ++by_os["os-" + std::to_string(node % 120)];
+  for (auto& [v, n] : by_os) expected.emplace_back(v, n);
+  expected = pg::fold(expected);
+  const auto& os = fields.at("platform_os").as_object();
+  BOOST_TEST(os.size() == 100u);
+  BOOST_TEST(os.size() == expected.size());
+  std::int64_t sum = 0;
+  for (const auto& [v, n] : expected) {
+    BOOST_TEST(os.at(v).as_int64() == n);
+    sum += n;
+  }
+  BOOST_TEST(sum == 150);
+  BOOST_TEST(os.contains("(other)"));
+  // Unchanged raw data: nothing to recompute. An erasure changes the day.
+  BOOST_TEST(store->run_maintenance(req).days_aggregated == 0);
+  BOOST_TEST(erase_sync(*store, test_support::test_uuid(3)).second == 2);
+  BOOST_TEST(store->run_maintenance(req).days_aggregated == 1);
+  BOOST_TEST(store->read_stats(1, req.now).at("days").at(0).at("active_nodes").as_int64() == 149);
+  // Nodes 2..150 but the erased 3 at or after +20'002 ms; nodes 100..150 at or after +20'100.
+  BOOST_TEST(store->active_nodes_since(k_day0 + 20'000) == 148);
+  BOOST_TEST(store->active_nodes_since(k_day0 + 20'100) == 51);
+}
+
+BOOST_FIXTURE_TEST_CASE(export_and_import_round_trip_oldest_first, fixture) {
+  const clock_ms live = now_ms();
+  BOOST_REQUIRE(insert_sync(*store, row(1, live)));
+  auto imported = [] {
+    std::vector<event_row> v;
+    v.push_back(row(2, k_day0 + 5, "darwin"));
+    v.push_back(row(3, k_day0 + 7 * k_day_ms, "windows", true));
+    return v;
+  };
+  BOOST_REQUIRE(store->import_events(imported()));
+  const auto lines = export_all(*store);
+  BOOST_REQUIRE(lines.size() == 3u);
+  // By id: the live event first, then the imported ones in their order.
+  const auto second = json::parse(lines[1]).as_object();
+  BOOST_TEST(second.at("received_at").as_string() == "2024-10-04T00:00:00.005Z");
+  auto expected = json::parse(k_kubo_example_payload).as_object();
+  expected["uuid"] = test_support::test_uuid(2);
+  expected["platform_os"] = "darwin";
+  // Members in the schema's order, as event_object() and export_line() give them.
+  BOOST_TEST(lines[1] + "\n" == export_line(k_day0 + 5, expected));
+  BOOST_TEST(json::parse(lines[2]).at("event").at("routing_accelerated_dht_client").as_bool());
+
+  // The same events into a second database: the same export.
+  const auto db2 = cluster.create_database();
+  auto other = open_pg_store(cluster.uri(db2), storage_options{});
+  std::vector<event_row> all;
+  all.push_back(row(1, live));
+  for (auto& r : imported()) all.push_back(std::move(r));
+  BOOST_REQUIRE(other->import_events(std::move(all)));
+  BOOST_TEST(export_all(*other) == lines);
+
+  // All or nothing: one bad row (a uuid PostgreSQL refuses) and nothing is kept.
+  std::vector<event_row> bad;
+  bad.push_back(row(9, k_day0));
+  bad.push_back(row(10, k_day0));
+  auto broken = json::parse(k_kubo_example_payload).as_object();
+  broken["uuid"] = "not-a-uuid";
+  bad.back().values = flat_event::from_object(broken, log_event_fields());
+  BOOST_TEST(!other->import_events(std::move(bad)));
+  BOOST_TEST(export_all(*other).size() == 3u);
+  other->close();
+}
+
+// Retention drops whole day partitions once their aggregates are stored,
+// and seals them: the stats of a dropped day stay.
+BOOST_FIXTURE_TEST_CASE(retention_drops_day_partitions_and_keeps_their_aggregates, fixture) {
+  std::vector<event_row> rows;
+  for (int node = 1; node <= 5; ++node) rows.push_back(row(node, k_day0 + node));           // day0
+  for (int node = 1; node <= 3; ++node) rows.push_back(row(node, k_day0 + 8 * k_day_ms));    // day0 + 8
+  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  maintenance_request req;
+  req.now = k_day0 + 10 * k_day_ms;
+  req.retention_days = 5;  // keeps day0 + 5 and later
+  auto rep = store->run_maintenance(req);
+  BOOST_TEST(rep.ran);
+  BOOST_TEST(rep.days_aggregated == 2);
+  BOOST_TEST(rep.rows_deleted == 5);
+  BOOST_TEST(rep.days_skipped == 0);
+  BOOST_TEST(count("SELECT count(*) FROM pg_class WHERE relname = 'events_20241004'") == 0);
+  BOOST_TEST(count("SELECT count(*) FROM events") == 3);
+  BOOST_TEST(count("SELECT count(*) FROM day_summary WHERE sealed") == 1);
+  const auto s = store->read_stats(30, req.now);
+  BOOST_REQUIRE(s.at("days").as_array().size() == 2u);
+  BOOST_TEST(s.at("days").at(0).at("date").as_string() == "2024-10-04");
+  BOOST_TEST(s.at("days").at(0).at("active_nodes").as_int64() == 5);
+  // Partitions exist ahead of the request's day (and today's).
+  BOOST_TEST(count("SELECT count(*) FROM pg_class WHERE relname = 'events_20241017'") == 1);
+  BOOST_TEST(store->disk_bytes() > 0u);
+  // A second pass finds nothing to do.
+  rep = store->run_maintenance(req);
+  BOOST_TEST(rep.rows_deleted == 0);
+  BOOST_TEST(rep.days_aggregated == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_database_with_a_newer_schema_version_is_refused, fixture) {
+  BOOST_TEST(count("SELECT version FROM collector_schema") == k_pg_schema_version);
+  store->close();
+  store.reset();
+  // Opening again migrates nothing and works.
+  store = open();
+  store->close();
+  store.reset();
+  cluster.exec(db, "UPDATE collector_schema SET version = " + std::to_string(k_pg_schema_version + 1));
+  try {
+    open();
+    BOOST_FAIL("a newer schema was accepted");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST_MESSAGE(what);
+    BOOST_TEST(what.find("newer than this collector knows") != std::string::npos);
+    BOOST_TEST(what.find(cluster.uri(db)) != std::string::npos);
+  }
+}
+
+// Two instances on one database: maintenance on one at a time; the lock is
+// the session's, so it is free again when its holder goes.
+BOOST_FIXTURE_TEST_CASE(maintenance_runs_on_one_instance_at_a_time, fixture) {
+  auto second = open();
+  maintenance_request req;
+  req.retention = false;
+  req.now = now_ms();
+  BOOST_TEST(store->run_maintenance(req).ran);
+  BOOST_TEST(second->run_maintenance(req).ran);  // the first released it after its pass
+
+  // Held by another session, as an instance mid-pass holds it.
+  PGconn* holder = PQconnectdb((cluster.uri(db) + "?application_name=telemetry-collector%20pid%2042%20on%20peer").c_str());
+  BOOST_REQUIRE(PQstatus(holder) == CONNECTION_OK);
+  const std::string lock = "SELECT pg_advisory_lock(" + std::to_string(k_pg_lock_space) + ", " +
+                           std::to_string(k_pg_maintenance_lock) + ")";
+  PQclear(PQexec(holder, lock.c_str()));
+  auto rep = second->run_maintenance(req);
+  BOOST_TEST(!rep.ran);
+  BOOST_TEST(rep.holder == "telemetry-collector pid 42 on peer");
+  req.lock_wait = std::chrono::milliseconds(300);
+  const auto t0 = std::chrono::steady_clock::now();
+  rep = second->run_maintenance(req);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  BOOST_TEST(!rep.ran);
+  BOOST_TEST((waited >= std::chrono::milliseconds(280)));
+  BOOST_TEST((waited < std::chrono::seconds(3)));
+  // The holder goes (a crash ends its session the same way): the lock moves.
+  PQfinish(holder);
+  req.lock_wait = std::chrono::milliseconds(2000);
+  BOOST_TEST(second->run_maintenance(req).ran);
+  second->close();
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_database_is_named_with_the_reason_and_no_password) {
+  auto& cluster = pg_cluster::shared();
+  // A port nothing listens on (the cluster's plus one is not ours to rely on: find a closed one).
+  const std::string uri = "postgresql://collector:s3cret-word@127.0.0.1:1/telemetry";
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    open_pg_store(uri, storage_options{});
+    BOOST_FAIL("opened a database that is not there");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST_MESSAGE(what);
+    BOOST_TEST(what.find("127.0.0.1") != std::string::npos);
+    BOOST_TEST(what.find("s3cret") == std::string::npos);
+    BOOST_TEST(what.find("refused") != std::string::npos);
+  }
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3)));
+  (void)cluster;
+}
+
+// The database goes away under ingest and comes back: writes fail at once
+// meanwhile (no request waits on a dead database), health says why, the
+// writer reconnects by itself, each change is logged once, and every
+// acknowledged event is there.
+BOOST_FIXTURE_TEST_CASE(an_outage_fails_writes_at_once_and_recovers_without_reopening, fixture) {
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 20; ++i)
+    if (insert_sync(*store, row(i, now_ms()))) ++acked;
+  BOOST_TEST(acked.load() == 20);
+  BOOST_TEST(!store->problem());
+
+  cluster.stop();
+  // The writer notices the closed session by itself (within ~1 s, no traffic needed).
+  BOOST_TEST(test_support::wait_until([&] { return store->problem().has_value(); }, std::chrono::seconds(5)));
+  const auto p = store->problem().value_or("");
+  BOOST_TEST_MESSAGE(p);
+  BOOST_TEST(p.rfind("PostgreSQL unavailable: ", 0) == 0);
+  BOOST_TEST(store->problem_may_clear());
+  BOOST_TEST(store->retry_after().count() <= 5);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) BOOST_TEST(!insert_sync(*store, row(100 + i, now_ms())));
+  BOOST_TEST(!erase_sync(*store, test_support::test_uuid(1)).first);
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(500)));
+
+  cluster.start();
+  BOOST_TEST(test_support::wait_until([&] { return !store->problem(); }, std::chrono::seconds(10)));
+  BOOST_TEST(insert_sync(*store, row(200, now_ms())));
+  BOOST_TEST(count("SELECT count(*) FROM events") == 21);
+  const auto lines = logged();
+  int failures = 0, recoveries = 0;
+  for (const auto& l : lines) {
+    if (l.find("storage failure") != std::string::npos) ++failures;
+    if (l.find("storage works again") != std::string::npos) ++recoveries;
+  }
+  BOOST_TEST(failures == 1);
+  BOOST_TEST(recoveries == 1);
+}
+
+// Inserts in flight when the server goes: each completes, true only if
+// its commit is there after the restart.
+BOOST_FIXTURE_TEST_CASE(nothing_acknowledged_is_lost_when_the_server_stops_under_load, fixture) {
+  std::atomic<bool> stop{false};
+  std::mutex m;
+  std::vector<std::string> acked;
+  std::atomic<int> pending{0};
+  std::thread producer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      ++pending;
+      const auto uuid = test_support::test_uuid(static_cast<unsigned>(1000 + i));
+      store->insert(row(1000 + i, now_ms()), [&, uuid](bool ok) {
+        if (ok) {
+          std::lock_guard lk(m);
+          acked.push_back(uuid);
+        }
+        --pending;
+      });
+      if (i % 20 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  cluster.stop();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  cluster.start();
+  BOOST_TEST(test_support::wait_until([&] { return !store->problem(); }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  producer.join();
+  BOOST_REQUIRE(test_support::wait_until([&] { return pending.load() == 0; }, std::chrono::seconds(10)));
+  std::lock_guard lk(m);
+  BOOST_TEST_MESSAGE(acked.size() << " acknowledged");
+  BOOST_TEST(acked.size() > 0u);
+  std::string list;
+  for (const auto& u : acked) list += (list.empty() ? "'" : ",'") + u + "'";
+  BOOST_TEST(count("SELECT count(*) FROM events WHERE uuid IN (" + list + ")") == static_cast<std::int64_t>(acked.size()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
