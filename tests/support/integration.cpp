@@ -1,11 +1,16 @@
 #include "integration.hpp"
 
+#include "pg_cluster.hpp"
+
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <csignal>
@@ -48,6 +53,83 @@ std::vector<boost::json::value> collector_process::events() const {
   std::vector<boost::json::value> out;
   for (auto& line : export_lines(db_)) out.push_back(line.at("event"));
   return out;
+}
+
+posting_clients::posting_clients(std::vector<unsigned short> ports, int threads, unsigned first_uuid)
+    : next_(first_uuid) {
+  for (int t = 0; t < threads; ++t)
+    threads_.emplace_back([this, port = ports[static_cast<std::size_t>(t) % ports.size()]] {
+      while (!stop_) {
+        const auto uuid = test_uuid(next_++);
+        auto r = http_request(port, http::verb::post, "/", example_event(uuid), {}, 5s);
+        if (r.status == 200) {
+          std::lock_guard lock(mutex_);
+          acknowledged_.insert(uuid);
+        } else {
+          ++refused_;
+          if (r.status == 0) std::this_thread::sleep_for(20ms);  // nobody listening: do not spin
+        }
+      }
+    });
+}
+
+std::set<std::string> posting_clients::acknowledged() const {
+  std::lock_guard lock(mutex_);
+  return acknowledged_;
+}
+
+bool posting_clients::wait_acknowledged(std::size_t n, std::chrono::milliseconds timeout) const {
+  return wait_until(
+      [&] {
+        std::lock_guard lock(mutex_);
+        return acknowledged_.size() >= n;
+      },
+      timeout);
+}
+
+void posting_clients::stop() {
+  stop_ = true;
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  boost::system::error_code ec;
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return {};
+  asio::write(s, asio::buffer(request), ec);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const auto n = ::recv(s.native_handle(), buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::string fresh_db(const std::string& engine, const std::filesystem::path& dir) {
+  if (engine == "sqlite") return (dir / "collector.db").string();
+  if (engine != "postgresql") throw std::invalid_argument("no such engine: " + engine);
+  auto& cluster = pg_cluster::shared();
+  return cluster.uri(cluster.create_database("collector"));
+}
+
+std::string stored_text(const std::string& db) {
+  if (!db.starts_with("postgresql://")) return read_text(db);
+  const std::string name = db.substr(db.rfind('/') + 1);
+  // Each table's rows as JSON (column names included), every table in the
+  // database's own schemas: whatever the engine stores, it is in here.
+  return pg_cluster::shared()
+      .query_value(name,
+                   "SELECT coalesce(string_agg(query_to_xml(format('SELECT * FROM %I.%I', table_schema, table_name), "
+                   "true, false, '')::text, ' '), '') FROM information_schema.tables "
+                   "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")
+      .value_or("");
 }
 
 simple_response http_request(unsigned short port, http::verb method, const std::string& target,

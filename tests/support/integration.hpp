@@ -12,8 +12,10 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace test_support {
@@ -51,6 +53,20 @@ std::string https_url(const collector_process& c, const std::string& host = "127
 
 // NDJSON lines of `telemetry-collector export --db db`, parsed.
 std::vector<boost::json::value> export_lines(const std::filesystem::path& db);
+
+// The storage engines the collector's behaviour suites run against: each
+// such case is a BOOST_DATA_TEST_CASE over k_engines (one set of tests).
+inline const std::vector<std::string> k_engines{"sqlite", "postgresql"};
+
+// A fresh, empty database for `engine`, as --db takes it: dir/collector.db
+// for SQLite; for PostgreSQL a new database on the throw-away cluster this
+// test process shares (pg_cluster::shared(), started on first use).
+std::string fresh_db(const std::string& engine, const std::filesystem::path& dir);
+
+// Everything a database holds, as text, for checks that something is NOT
+// stored: the SQLite file's bytes, or every row of every table of the
+// PostgreSQL database (with its column names).
+std::string stored_text(const std::string& db);
 
 // A running `ipfs-stub daemon`.
 class daemon_process {
@@ -142,6 +158,32 @@ struct simple_response {
 simple_response http_request(unsigned short port, boost::beast::http::verb method, const std::string& target,
                              const std::string& body = {}, const std::string& bearer = {},
                              std::chrono::milliseconds timeout = 10s);
+
+// Threads posting events with fresh uuids as fast as the collectors answer
+// (thread t to ports[t % ports.size()]), each remembering the uuids it got a
+// 200 for. Stops (and joins) on stop() or destruction.
+class posting_clients {
+ public:
+  posting_clients(std::vector<unsigned short> ports, int threads, unsigned first_uuid = 0);
+  posting_clients(unsigned short port, int threads) : posting_clients(std::vector<unsigned short>{port}, threads) {}
+  ~posting_clients() { stop(); }
+  std::set<std::string> acknowledged() const;
+  std::size_t refused() const { return refused_; }  // answers other than 200 (503 during an outage)
+  bool wait_acknowledged(std::size_t n, std::chrono::milliseconds timeout = 30s) const;
+  void stop();
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<unsigned> next_{0};
+  std::atomic<std::size_t> refused_{0};
+  mutable std::mutex mutex_;
+  std::set<std::string> acknowledged_;
+  std::vector<std::thread> threads_;
+};
+
+// Sends `request` as it is on a fresh connection to 127.0.0.1:port and
+// returns what arrives until the peer closes or `timeout` passes.
+std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout = 10s);
 
 // Threads of a process, from /proc.
 std::size_t thread_count(pid_t pid);
