@@ -97,6 +97,11 @@ BOOST_AUTO_TEST_SUITE(pg_store_tests)
 
 BOOST_FIXTURE_TEST_CASE(concurrent_inserts_share_commits_and_complete_after_them, fixture) {
   BOOST_TEST(store->engine() == "postgresql");
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) cluster.create_database("cost");
+  BOOST_TEST_MESSAGE("CREATE DATABASE: " << std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - t0).count() / 5000.0
+                                         << " ms each");
   constexpr int n = 300;
   std::atomic<int> ok{0}, done{0};
   for (int i = 0; i < n; ++i)
