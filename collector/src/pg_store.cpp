@@ -386,8 +386,11 @@ std::string pg_store::insert_sql() const {
   }
   // One statement per batch, whatever its size: the events travel as one
   // array per column and unnest() turns them back into rows.
-  // Measured against a multi-row INSERT ... VALUES (...), (...) (pg_store_tests,
-  // insert_statement_costs): see the numbers in the test's output and docs.
+  // The text is the same for every batch size (a multi-row VALUES list would
+  // be a new statement per size, with 28 parameters per row, at most 2340
+  // rows under libpq's 65535). Measured: 20000 events in chunks of 1000 in
+  // about 230 ms, ~11 us per event (pg_store_tests, bytes_per_stored_event).
+  // Not measured yet: the multi-row VALUES and COPY alternatives.
   return "INSERT INTO events (received_at" + cols + ") SELECT 'epoch'::timestamptz + t * interval '1 millisecond'" +
          select + " FROM unnest(" + types + ") AS u(" + alias + ")";
 }
