@@ -386,8 +386,11 @@ std::string pg_store::insert_sql() const {
   }
   // One statement per batch, whatever its size: the events travel as one
   // array per column and unnest() turns them back into rows.
-  // Measured against a multi-row INSERT ... VALUES (...), (...) (pg_store_tests,
-  // insert_statement_costs): see the numbers in the test's output and docs.
+  // The text is the same for every batch size (a multi-row VALUES list would
+  // be a new statement per size, with 28 parameters per row, at most 2340
+  // rows under libpq's 65535). Measured: 20000 events in chunks of 1000 in
+  // about 230 ms, ~11 us per event (pg_store_tests, bytes_per_stored_event).
+  // Not measured yet: the multi-row VALUES and COPY alternatives.
   return "INSERT INTO events (received_at" + cols + ") SELECT 'epoch'::timestamptz + t * interval '1 millisecond'" +
          select + " FROM unnest(" + types + ") AS u(" + alias + ")";
 }
@@ -877,6 +880,25 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
       ++report.days_aggregated;
     }
 
+    // A past day takes no more inserts (received_at is the time of arrival),
+    // so its uuid index, left about 70% full by random uuids, is packed once:
+    // measured with Kubo's example event, 202 bytes per event (159 heap, 43
+    // index) while the day fills, 192 (index 32) after (pg_store_tests,
+    // bytes_per_stored_event). CONCURRENTLY: ingest and erasure go on. One
+    // day per pass keeps a pass short.
+    if (!cancelled(request.cancel)) {
+      const std::int64_t today = now_ms() / k_day_ms;
+      for (const auto& [day, table] : parts) {
+        if (day >= today) break;
+        const std::string key = "uuid_index_packed:" + table;
+        if (c->value("SELECT 1 FROM collector_meta WHERE key = $1", {key})) continue;
+        if (!c->value("SELECT to_regclass($1)::text", {table})) continue;
+        c->exec(("REINDEX TABLE CONCURRENTLY " + table).c_str());
+        c->query("INSERT INTO collector_meta(key, value) VALUES ($1, now()::text) ON CONFLICT (key) DO NOTHING", {key});
+        break;
+      }
+    }
+
     if (request.retention && !cancelled(request.cancel)) {
       // Whole days: the partition is dropped, never emptied row by row. Its
       // aggregates are sealed in the same transaction. DROP locks the parent
@@ -900,6 +922,7 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
           c->query("UPDATE day_summary SET sealed = true WHERE day = $1", {std::to_string(day)});
           const std::int64_t n = to_int64(c->value("SELECT count(*) FROM " + table)->c_str());
           c->exec(("DROP TABLE " + table).c_str());
+          c->query("DELETE FROM collector_meta WHERE key = $1", {"uuid_index_packed:" + table});
           c->exec("COMMIT");
           report.rows_deleted += n;
         } catch (const pg::error& e) {
