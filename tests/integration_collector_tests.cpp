@@ -231,6 +231,31 @@ BOOST_DATA_TEST_CASE(cleanup_deletes_old_raw_events_and_keeps_aggregates, data::
   BOOST_TEST(days[0].at("fields").at("agent_version").at("kubo/0.43.0/").as_int64() == 5);
 }
 
+// The stats cover the days asked for, ending today: a day to come (events
+// imported with a future time) is stored and exported, and not shown yet.
+BOOST_DATA_TEST_CASE(stats_end_with_today, data::make(k_engines), engine) {
+  temp_dir dir;
+  const auto db = fresh_db(engine, dir.path());
+  const auto now = std::chrono::system_clock::now();
+  std::string lines;
+  for (int offset : {-1, 0, 1})
+    lines += R"({"received_at":")" + utc_date(now + std::chrono::days(offset)) + R"(T12:00:00Z","event":)" +
+             example_event(test_uuid(static_cast<unsigned>(offset + 10))) + "}\n";
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db, write_file(dir.path() / "in.ndjson", lines).string()})
+                    .exit_code == 0);
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "cleanup", "--db", db}, {}, 30s).exit_code == 0);
+  BOOST_TEST(export_lines(db).size() == 3u);
+  collector_process c(dir.path(), {"--db", db});
+  auto days = [&](int n) {
+    std::vector<std::string> out;
+    const auto stats = json::parse(http_request(c.port(), http::verb::get, "/v1/stats?days=" + std::to_string(n)).body);
+    for (auto& d : stats.at("days").as_array()) out.emplace_back(d.at("date").as_string());
+    return out;
+  };
+  BOOST_TEST(days(1) == std::vector<std::string>{utc_date(now)});
+  BOOST_TEST((days(2) == std::vector<std::string>{utc_date(now - std::chrono::days(1)), utc_date(now)}));
+}
+
 BOOST_DATA_TEST_CASE(stats_and_metrics_reflect_ingest, data::make(k_engines), engine) {
   temp_dir dir;
   collector_process c(dir.path(), {"--db", fresh_db(engine, dir.path()), "--aggregate-every", "1"});

@@ -1,7 +1,7 @@
 // The PostgreSQL engine through the storage interface, against a real
 // PostgreSQL 15 cluster of this test process (tests/support/pg_cluster).
 #include "kubo_example.hpp"
-#include "pg_rules.hpp"
+#include "retention.hpp"
 #include "pg_store.hpp"
 #include "schema_validator.hpp"
 #include "support/pg_cluster.hpp"
@@ -171,12 +171,12 @@ BOOST_FIXTURE_TEST_CASE(stats_count_each_node_by_its_last_event_and_fold_values,
   BOOST_TEST(fields.at("repo_size_bucket").at("5368709120").as_int64() == 150);
   BOOST_TEST(fields.at("agent_version").at("kubo/0.43.0/").as_int64() == 150);
   // 120 distinct values (node 1 holds os-1 like nodes 1+120k): folded to 100.
-  pg::value_counts expected;
+  value_counts expected;
   std::map<std::string, std::int64_t> by_os;
   ++by_os["os-1"];
   for (int node = 2; node <= 150; ++node) ++by_os["os-" + std::to_string(node % 120)];
   for (auto& [v, n] : by_os) expected.emplace_back(v, n);
-  expected = pg::fold(expected);
+  expected = fold_values(expected);
   const auto& os = fields.at("platform_os").as_object();
   BOOST_TEST(os.size() == 100u);
   BOOST_TEST(os.size() == expected.size());

@@ -1,7 +1,7 @@
 #include "pg_store.hpp"
 
 #include "pg_connection.hpp"
-#include "pg_rules.hpp"
+#include "retention.hpp"
 #include "schema_validator.hpp"
 
 #include <boost/json/parse.hpp>
@@ -83,12 +83,12 @@ std::vector<column> schema_columns() {
 }
 
 std::string partition_name(std::int64_t day) {
-  std::string d = pg::date_of_day(day);
+  std::string d = day_to_date(day);
   std::erase(d, '-');
   return "events_" + d;
 }
 
-std::string day_start(std::int64_t day) { return "'" + pg::date_of_day(day) + " 00:00:00+00'"; }
+std::string day_start(std::int64_t day) { return "'" + day_to_date(day) + " 00:00:00+00'"; }
 
 // An element of a PostgreSQL array literal: quoted, \ and " escaped.
 void append_array_text(std::string& out, std::string_view s) {
@@ -671,14 +671,14 @@ boost::json::object pg_store::read_stats(int days, clock_ms now) {
     for (int i = 0; i < PQntuples(s.get()); ++i) {
       const std::int64_t day = to_int64(PQgetvalue(s.get(), i, 0));
       boost::json::object d;
-      d["date"] = pg::date_of_day(day);
+      d["date"] = day_to_date(day);
       d["active_nodes"] = to_int64(PQgetvalue(s.get(), i, 1));
       d["fields"] = boost::json::object{};
       by_day.emplace(day, std::move(d));
     }
     auto f = c->query("SELECT day, field, value, nodes FROM day_field_counts WHERE day >= $1 AND day <= $2",
                       {std::to_string(first_day), std::to_string(last_day)});
-    std::map<std::pair<std::int64_t, std::string>, pg::value_counts> per_field;
+    std::map<std::pair<std::int64_t, std::string>, value_counts> per_field;
     for (int i = 0; i < PQntuples(f.get()); ++i) {
       const std::int64_t day = to_int64(PQgetvalue(f.get(), i, 0));
       if (!by_day.count(day)) continue;
@@ -688,7 +688,7 @@ boost::json::object pg_store::read_stats(int days, clock_ms now) {
     c->exec("COMMIT");
     for (auto& [key, values] : per_field) {
       boost::json::object per_value;
-      for (auto& [value, n] : pg::fold(std::move(values))) per_value[value] = n;
+      for (auto& [value, n] : fold_values(std::move(values))) per_value[value] = n;
       by_day[key.first]["fields"].as_object()[key.second] = std::move(per_value);
     }
   } catch (const pg::error& e) {
@@ -806,7 +806,7 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
     // (count or max id) since its aggregates were written.
     struct computed {
       std::int64_t day, rows, max_id, active;
-      pg::value_counts counts;  // "field\0value" -> nodes, folded per field
+      value_counts counts;  // "field\0value" -> nodes, folded per field
     };
     std::vector<computed> out;
     c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -841,12 +841,12 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
       d.active = to_int64(c->value(last + "SELECT count(*) FROM l")->c_str());
       auto counts = c->query(last + "SELECT x.f, x.v, count(*) FROM l CROSS JOIN LATERAL (VALUES " + lateral +
                              ") AS x(f, v) WHERE x.v IS NOT NULL GROUP BY x.f, x.v");
-      std::map<std::string, pg::value_counts> by_field;
+      std::map<std::string, value_counts> by_field;
       for (int i = 0; i < PQntuples(counts.get()); ++i)
         by_field[PQgetvalue(counts.get(), i, 0)].emplace_back(PQgetvalue(counts.get(), i, 1),
                                                               to_int64(PQgetvalue(counts.get(), i, 2)));
       for (auto& [field, values] : by_field)
-        for (auto& [value, n] : pg::fold(std::move(values))) d.counts.emplace_back(field + '\0' + value, n);
+        for (auto& [value, n] : fold_values(std::move(values))) d.counts.emplace_back(field + '\0' + value, n);
       out.push_back(std::move(d));
     }
     c->exec("COMMIT");

@@ -19,12 +19,14 @@ namespace telemetry_collector {
 
 boost::json::object read_stats(sqlite_connection& conn, int days, clock_ms now) {
   sqlite3* db = conn.get();
-  const std::int64_t first_day = now / k_day_ms - (days - 1);
+  const std::int64_t last_day = now / k_day_ms;  // a day to come (a clock ahead, an import) is not shown yet
+  const std::int64_t first_day = last_day - (days - 1);
   conn.exec("BEGIN");
   std::map<std::int64_t, boost::json::object> by_day;
   {
-    statement st(db, "SELECT day, active_nodes FROM day_summary WHERE day >= ? ORDER BY day");
+    statement st(db, "SELECT day, active_nodes FROM day_summary WHERE day >= ? AND day <= ? ORDER BY day");
     st.bind(1, first_day);
+    st.bind(2, last_day);
     while (st.step()) {
       boost::json::object d;
       d["date"] = day_to_date(st.int64(0));
@@ -37,8 +39,9 @@ boost::json::object read_stats(sqlite_connection& conn, int days, clock_ms now) 
     // Folded again here: days aggregated (and sealed) by builds before the
     // fold may hold any number of values.
     std::map<std::pair<std::int64_t, std::string>, value_counts> per_field;
-    statement st(db, "SELECT day, field, value, nodes FROM day_field_counts WHERE day >= ?");
+    statement st(db, "SELECT day, field, value, nodes FROM day_field_counts WHERE day >= ? AND day <= ?");
     st.bind(1, first_day);
+    st.bind(2, last_day);
     while (st.step()) {
       if (!by_day.count(st.int64(0))) continue;
       per_field[{st.int64(0), std::string(st.text(1))}].emplace_back(std::string(st.text(2)), st.int64(3));
