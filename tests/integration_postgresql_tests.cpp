@@ -7,6 +7,7 @@
 #include "support/pg_cluster.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
@@ -175,6 +176,48 @@ BOOST_AUTO_TEST_CASE(the_log_shows_the_uri_with_its_password_redacted) {
   const auto log = c.log();
   BOOST_TEST(log.find("hunter2-secret") == std::string::npos, log);
   BOOST_TEST(log.find("pw_user:****@127.0.0.1") != std::string::npos, log);
+}
+
+// Every ```sql block of docs/collector.md's PostgreSQL section runs as it
+// is against a database the collector filled, and answers something.
+BOOST_AUTO_TEST_CASE(the_documented_queries_run) {
+  temp_dir dir;
+  auto& cluster = pg_cluster::shared();
+  const auto name = cluster.create_database("docs");
+  const auto db = cluster.uri(name);
+  const auto now = std::chrono::system_clock::now();
+  std::string lines;
+  for (int day = -3; day <= 0; ++day)
+    for (unsigned node = 0; node < 4; ++node) {
+      auto e = json::parse(example_event(test_uuid(node))).as_object();
+      e["autonat_reachability"] = node % 2 ? "Public" : "Private";
+      e["platform_containerized"] = node == 3;
+      lines += R"({"received_at":")" + utc_date(now + std::chrono::days(day)) + R"(T00:00:01Z","event":)" +
+               json::serialize(e) + "}\n";
+    }
+  const auto file = dir.path() / "in.ndjson";
+  write_text(file, lines);
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db, file.string()}).exit_code == 0);
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "cleanup", "--db", db}, {}, 30s).exit_code == 0);
+
+  const auto doc = read_text(std::filesystem::path(TELEMETRY_SCHEMA_DIR) / ".." / "docs" / "collector.md");
+  const auto begin = doc.find("\n## PostgreSQL\n");
+  const auto end = doc.find("\n### Writes, durability", begin);
+  BOOST_REQUIRE(begin != std::string::npos && end != std::string::npos);
+  const std::string section = doc.substr(begin, end - begin);
+  std::size_t blocks = 0;
+  for (auto at = section.find("```sql\n"); at != std::string::npos; at = section.find("```sql\n", at)) {
+    at += 7;
+    const auto stop = section.find("```", at);
+    BOOST_REQUIRE(stop != std::string::npos);
+    const std::string sql = section.substr(at, stop - at);
+    at = stop + 3;
+    ++blocks;
+    std::optional<std::string> first;
+    BOOST_CHECK_NO_THROW(first = cluster.query_value(name, sql));
+    BOOST_TEST(first.has_value(), sql);  // a row, not an empty answer
+  }
+  BOOST_TEST(blocks >= 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
