@@ -178,6 +178,29 @@ BOOST_AUTO_TEST_CASE(the_log_shows_the_uri_with_its_password_redacted) {
   BOOST_TEST(log.find("pw_user:****@127.0.0.1") != std::string::npos, log);
 }
 
+// From one engine to the other (docs/collector.md, "Export, import"): what
+// SQLite exports, PostgreSQL imports, and exports again byte for byte.
+BOOST_AUTO_TEST_CASE(export_and_import_move_a_database_between_engines) {
+  temp_dir dir;
+  const auto sqlite_db = fresh_db("sqlite", dir.path());
+  const auto pg_db = fresh_db("postgresql", dir.path());
+  std::string lines;
+  for (unsigned i = 0; i < 5; ++i)
+    lines += R"({"received_at":"2026-11-2)" + std::to_string(i) + R"(T10:00:00.125Z","event":)" +
+             example_event(test_uuid(i)) + "}\n";
+  write_text(dir.path() / "in.ndjson", lines);
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", sqlite_db, (dir.path() / "in.ndjson").string()}).exit_code == 0);
+  const auto from_sqlite = run({COLLECTOR_BIN, "export", "--db", sqlite_db});
+  BOOST_REQUIRE(from_sqlite.exit_code == 0);
+  write_text(dir.path() / "moved.ndjson", from_sqlite.out);
+  const auto imported = run({COLLECTOR_BIN, "import", "--db", pg_db, (dir.path() / "moved.ndjson").string()});
+  BOOST_REQUIRE_MESSAGE(imported.exit_code == 0, imported.err);
+  const auto from_pg = run({COLLECTOR_BIN, "export", "--db", pg_db});
+  BOOST_TEST(from_pg.exit_code == 0);
+  BOOST_TEST(from_pg.out == lines);
+  BOOST_TEST(from_sqlite.out == lines);
+}
+
 // Every ```sql block of docs/collector.md's PostgreSQL section runs as it
 // is against a database the collector filled, and answers something.
 BOOST_AUTO_TEST_CASE(the_documented_queries_run) {
