@@ -209,6 +209,7 @@ int serve(const std::vector<std::string>& args) {
   storage& store = *store_ptr;
   collector_metrics metrics;
   asio::thread_pool readers(2);
+  asio::thread_pool exporters(2);
 
   server_context ctx;
   ctx.tls = tls ? &*tls : nullptr;
@@ -216,6 +217,7 @@ int serve(const std::vector<std::string>& args) {
   ctx.actions.store = &store;
   ctx.actions.metrics = &metrics;
   ctx.actions.readers = &readers;
+  ctx.actions.exporters = &exporters;
   ctx.log = &log_line;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
   ctx.max_connections = connection_limit(descriptors);
@@ -270,6 +272,7 @@ int serve(const std::vector<std::string>& args) {
   // they must not post to it then.
   ctx.sessions.set_on_empty({});
   readers.join();
+  exporters.join();
   maintenance.stop();
   store.close();  // commits whatever was queued
   log_line("stopped; " + std::to_string(metrics.accepted_count()) + " events accepted in this run");

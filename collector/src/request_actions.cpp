@@ -75,7 +75,8 @@ class storage_export final : public export_stream, public std::enable_shared_fro
   storage_export(action_context& ctx, asio::any_io_executor ex) : ctx_(ctx), ex_(std::move(ex)) {}
 
   void next(std::function<void(std::optional<std::string>)> done) override {
-    asio::post(*ctx_.readers, [self = shared_from_this(), done = std::move(done)]() mutable {
+    auto& pool = ctx_.exporters ? *ctx_.exporters : *ctx_.readers;
+    asio::post(pool, [self = shared_from_this(), done = std::move(done)]() mutable {
       std::optional<std::string> chunk;
       try {
         if (!self->cursor_) self->cursor_ = self->ctx_.store->open_export();

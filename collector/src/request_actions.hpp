@@ -33,7 +33,11 @@ namespace telemetry_collector {
 struct action_context {
   storage* store = nullptr;
   collector_metrics* metrics = nullptr;
-  boost::asio::thread_pool* readers = nullptr;  // blocking reads: stats, export
+  boost::asio::thread_pool* readers = nullptr;    // blocking reads: stats
+  // The export's reads, a pool of their own: an export can hold a thread for
+  // long (PostgreSQL sorts a day before its first row), and must not hold up
+  // /v1/stats. nullptr: the readers.
+  boost::asio::thread_pool* exporters = nullptr;
   // Bytes of /v1/stats answers built and not yet written, over every
   // session: beyond max_stats_bytes a new stats request is answered 503
   // (Retry-After: 1) instead of being read, so clients reading slowly cannot

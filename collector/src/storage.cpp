@@ -58,28 +58,27 @@ std::string redact_db(std::string_view db) {
   if (!is_postgresql_uri(db)) return std::string(db);
   std::string out(db);
   const std::size_t authority = out.find("://") + 3;
-  // The query starts at the first '?' after the authority; the userinfo ends
-  // at the last '@' before it (a password may hold '/', '@' when not encoded).
-  std::size_t query = out.find('?', authority);
-  const std::size_t at = out.rfind('@', query == std::string::npos ? std::string::npos : query);
-  if (at != std::string::npos && at >= authority) {
+  // As libpq reads a URI: the userinfo is what comes before an '@' met
+  // before any '/' (so a password may hold '?', '#' or ':' unencoded, not '/').
+  const std::size_t end = out.find_first_of("@/", authority);
+  if (end != std::string::npos && out[end] == '@') {
     const std::size_t colon = out.find(':', authority);
-    if (colon != std::string::npos && colon < at) {
-      out.replace(colon + 1, at - colon - 1, "****");
-      query = out.find('?', authority);
-    }
+    if (colon != std::string::npos && colon < end) out.replace(colon + 1, end - colon - 1, "****");
   }
-  // password=... among the query's parameters.
-  for (std::size_t pos = query; pos != std::string::npos && pos < out.size();) {
+  // password=... among the query's parameters (after the host part).
+  const std::size_t host = out.find_first_of("@/", authority) == std::string::npos
+                               ? authority
+                               : out.find_first_of("@/", authority) + 1;
+  for (std::size_t pos = out.find('?', host); pos != std::string::npos && pos < out.size();) {
     const std::size_t start = pos + 1;
-    std::size_t end = out.find('&', start);
-    if (end == std::string::npos) end = out.size();
+    std::size_t stop = out.find('&', start);
+    if (stop == std::string::npos) stop = out.size();
     constexpr std::string_view key = "password=";
     if (std::string_view(out).substr(start, key.size()) == key) {
-      out.replace(start + key.size(), end - start - key.size(), "****");
-      end = start + key.size() + 4;
+      out.replace(start + key.size(), stop - start - key.size(), "****");
+      stop = start + key.size() + 4;
     }
-    pos = end < out.size() ? end : std::string::npos;
+    pos = stop < out.size() ? stop : std::string::npos;
   }
   return out;
 }
