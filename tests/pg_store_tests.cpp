@@ -729,4 +729,31 @@ BOOST_AUTO_TEST_CASE(a_database_not_in_utf8_is_refused) {
   BOOST_TEST(pg::quote_literal("a\\b") == "E'a\\\\b'");
 }
 
+// A value PostgreSQL refuses fails its own event only, and is logged once
+// per change of state, not once per event; the store stays healthy.
+BOOST_FIXTURE_TEST_CASE(a_refused_value_fails_its_event_only_and_is_logged_once, fixture) {
+  auto bad = [] {
+    auto r = row(1, now_ms());
+    auto broken = json::parse(k_kubo_example_payload).as_object();
+    broken["uuid"] = "not-a-uuid";
+    r.values = flat_event::from_object(broken, log_event_fields());
+    return r;
+  };
+  std::atomic<int> done{0}, ok{0};
+  for (int i = 0; i < 10; ++i) store->insert(bad(), [&](bool c) { ok += c; ++done; });
+  BOOST_REQUIRE(test_support::wait_until([&] { return done.load() == 10; }, std::chrono::seconds(5)));
+  BOOST_TEST(ok.load() == 0);
+  for (int i = 0; i < 5; ++i) BOOST_TEST(!insert_sync(*store, bad()));
+  BOOST_TEST(logged_with("a write failed") == 1u);
+  BOOST_TEST(!store->problem());
+  BOOST_TEST(insert_sync(*store, row(2, now_ms())));
+  BOOST_TEST(!insert_sync(*store, bad()));
+  BOOST_TEST(logged_with("a write failed") == 2u);
+  // Mixed in one batch: only the refused ones fail.
+  done = 0;
+  for (int i = 0; i < 10; ++i) store->insert(i % 2 ? row(100 + i, now_ms()) : bad(), [&](bool c) { ok += c; ++done; });
+  BOOST_REQUIRE(test_support::wait_until([&] { return done.load() == 10; }, std::chrono::seconds(5)));
+  BOOST_TEST(ok.load() == 5);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

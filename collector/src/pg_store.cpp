@@ -285,8 +285,12 @@ class pg_store final : public storage {
   void enqueue(job j);
   void writer_loop();
   // Runs the batch; completes it. On the writer thread, with a session.
-  void write(std::vector<job>& batch);
-  void committed();
+  // False when the store cannot write now (session lost, store failing):
+  // nothing more is worth trying.
+  // `alone`: a job retried on its own after its batch failed.
+  bool write(std::vector<job>& batch, bool alone = false);
+  // `alone` commits do not end a run of refused values (they are its other jobs).
+  void committed(bool alone);
   // Drops the writer's session; reconnect after `delay`.
   void drop_writer(std::chrono::milliseconds delay);
   // A job failed for its own sake (a value refused): logged once per change of state.
@@ -706,9 +710,9 @@ void pg_store::drop_writer(std::chrono::milliseconds delay) {
   next_attempt_ = std::chrono::steady_clock::now() + delay;
 }
 
-void pg_store::committed() {
+void pg_store::committed(bool alone) {
   batches_.fetch_add(1);
-  refusal_logged_ = false;
+  if (!alone) refusal_logged_ = false;
   set_health(health::ok);
 }
 
@@ -720,18 +724,18 @@ void pg_store::log_refusal(const std::string& reason) {
               "a write succeeds): " + reason);
 }
 
-void pg_store::write(std::vector<job>& batch) {
+bool pg_store::write(std::vector<job>& batch, bool alone) {
   try {
     run_batch(batch);
-    committed();
+    committed(alone);
     complete(batch, true);
-    return;
+    return true;
   } catch (const partition_busy& e) {
     // The day's partition could not be created now: this batch only.
     writer_days_.clear();
     log_refusal(e.what());
     complete(batch, false);
-    return;
+    return true;
   } catch (const pg::error& e) {
     if (e.connection_lost() || !writer_conn_->alive()) {
       // A COMMIT whose answer never came may or may not have happened:
@@ -739,19 +743,19 @@ void pg_store::write(std::vector<job>& batch) {
       set_health(health::unavailable, "PostgreSQL unavailable", writer_conn_->message());
       drop_writer(backoff_);
       complete(batch, false);
-      return;
+      return false;
     }
     if (const auto why = store_failure(e.sqlstate())) {
       // No job of the batch would do better alone.
       set_health(health::cannot_write, "PostgreSQL cannot write: " + *why, e.what());
       if (drop_session_on(e.sqlstate())) drop_writer(std::chrono::milliseconds(0));
       complete(batch, false);
-      return;
+      return false;
     }
     if (batch.size() == 1) {
       log_refusal(e.what());
       complete(batch, false);
-      return;
+      return true;
     }
   }
   // A statement failed on a live session (a value the database refuses, a
@@ -760,13 +764,15 @@ void pg_store::write(std::vector<job>& batch) {
   std::vector<job> all = std::move(batch);
   batch.clear();
   std::size_t i = 0;
-  for (; i < all.size() && writer_conn_ && health_now() != health::cannot_write; ++i) {
+  bool go_on = true;
+  for (; i < all.size() && go_on; ++i) {
     std::vector<job> one;
     one.push_back(std::move(all[i]));
-    write(one);
+    go_on = write(one, true);
   }
   for (; i < all.size(); ++i) batch.push_back(std::move(all[i]));
   complete(batch, false);
+  return go_on;
 }
 
 void pg_store::writer_loop() {
