@@ -756,4 +756,25 @@ BOOST_FIXTURE_TEST_CASE(a_refused_value_fails_its_event_only_and_is_logged_once,
   BOOST_TEST(ok.load() == 5);
 }
 
+// A stop cancels the statement of a maintenance pass in flight: the pass
+// returns at once instead of waiting for a lock (or its 60 s timeout).
+BOOST_FIXTURE_TEST_CASE(a_maintenance_pass_stuck_on_a_lock_ends_when_cancelled, fixture) {
+  raw_session locker(cluster.uri(db));
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE day_changes IN ACCESS EXCLUSIVE MODE");
+  std::atomic<bool> cancel{false};
+  maintenance_request req;
+  req.retention = false;
+  req.now = now_ms();
+  req.cancel = &cancel;
+  auto pass = std::async(std::launch::async, [&] { return store->run_maintenance(req); });
+  BOOST_TEST((pass.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout));
+  const auto t0 = std::chrono::steady_clock::now();
+  cancel = true;
+  BOOST_TEST((pass.wait_for(std::chrono::seconds(2)) == std::future_status::ready));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)));
+  locker.exec("ROLLBACK");
+  BOOST_CHECK_NO_THROW(pass.get());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

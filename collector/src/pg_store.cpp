@@ -830,14 +830,9 @@ void pg_store::writer_loop() {
         backoff_ = std::min(backoff_ * 2, milliseconds(1000));
       }
     }
-    if (!batch.empty()) {
-      if (!writer_conn_)
-        complete(batch, false);
-      else
-        write(batch);
-    }
-    if (closing && !writer_conn_ && tried_at_close) {
-      // Closing without a session: the rest fails at once.
+    if (closing && ((!writer_conn_ && tried_at_close) || health_now() != health::ok)) {
+      // Closing without a session, or with a store that fails: the rest
+      // fails at once (close() is not held up by one timeout per batch).
       std::unique_lock lk(mutex_);
       while (!queue_.empty()) {
         batch.push_back(std::move(queue_.front()));
@@ -846,6 +841,12 @@ void pg_store::writer_loop() {
       lk.unlock();
       complete(batch, false);
       stop = true;
+    }
+    if (!batch.empty()) {
+      if (!writer_conn_)
+        complete(batch, false);
+      else
+        write(batch);
     }
     if (stop) break;
   }

@@ -21,8 +21,8 @@
 //
 // Threads and connections: a writer thread with its own connection takes
 // every insert and erase job queued (up to max_batch) into one transaction,
-// with one INSERT for all of the batch's events, and completes them after
-// COMMIT. Reads (stats, export, active nodes), import and maintenance each
+// runs them in queue order (consecutive inserts as one INSERT), and
+// completes them after COMMIT. Reads (stats, export, active nodes), import and maintenance each
 // open a connection of their own, so none of them waits behind the writer
 // or holds it up.
 //
