@@ -28,8 +28,8 @@
 //
 // Health: when the writer's session fails (server down, network cut), every
 // job of that batch completes false (a COMMIT whose answer was lost counts as
-// not made), problem() says "PostgreSQL unavailable: <libpq's reason>", and
-// insert()/erase() complete false at once until the writer has reconnected
+// not made), problem() says "PostgreSQL unavailable" (the log line has
+// libpq's reason), and insert()/erase() complete false at once until the writer has reconnected
 // (it retries by itself, 100 ms doubling to 1 s). A statement that fails on
 // a live session for a reason no retry of one event fixes (timeout,
 // read-only, disk full, privilege: "PostgreSQL cannot write: <class>") fails
