@@ -2,6 +2,7 @@
 // PostgreSQL 15 cluster of this test process (tests/support/pg_cluster).
 #include "kubo_example.hpp"
 #include "retention.hpp"
+#include "pg_connection.hpp"
 #include "pg_store.hpp"
 #include "schema_validator.hpp"
 #include "support/pg_cluster.hpp"
@@ -10,6 +11,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
 
 #include <atomic>
 #include <future>
@@ -54,6 +57,31 @@ std::pair<bool, std::int64_t> erase_sync(storage& s, std::string uuid) {
   return f.get();
 }
 
+// The insert's outcome if it completes within `bound`, else nullopt (the
+// completion may still come later: it owns what it touches).
+std::optional<bool> insert_within(storage& s, event_row r, std::chrono::milliseconds bound) {
+  auto p = std::make_shared<std::promise<bool>>();
+  auto f = p->get_future();
+  s.insert(std::move(r), [p](bool ok) { p->set_value(ok); });
+  if (f.wait_for(bound) != std::future_status::ready) return std::nullopt;
+  return f.get();
+}
+
+// A raw libpq session of the test's own, for locks and transactions held open.
+struct raw_session {
+  explicit raw_session(const std::string& uri) : c(PQconnectdb(uri.c_str())) {
+    BOOST_REQUIRE(PQstatus(c) == CONNECTION_OK);
+  }
+  ~raw_session() { PQfinish(c); }
+  void exec(const std::string& sql) {
+    PGresult* r = PQexec(c, sql.c_str());
+    const auto st = PQresultStatus(r);
+    BOOST_REQUIRE_MESSAGE(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, sql << ": " << PQerrorMessage(c));
+    PQclear(r);
+  }
+  PGconn* c;
+};
+
 std::vector<std::string> export_all(storage& s) {
   std::vector<std::string> lines;
   auto cur = s.open_export();
@@ -70,14 +98,20 @@ struct fixture {
   ~fixture() {
     if (store) store->close();
   }
-  std::unique_ptr<storage> open() {
+  std::unique_ptr<storage> open(bool must_exist = false, pg_timeouts t = {}, const std::string& query = "") {
     storage_options o;
     o.serve = true;
     o.log = [this](const std::string& l) {
       std::lock_guard lk(log_mutex);
       log.push_back(l);
     };
-    return open_pg_store(cluster.uri(db), o);
+    return open_pg_store(cluster.uri(db) + query, o, must_exist, t);
+  }
+  std::size_t logged_with(const std::string& text) {
+    std::size_t n = 0;
+    for (const auto& l : logged())
+      if (l.find(text) != std::string::npos) ++n;
+    return n;
   }
   std::int64_t count(const std::string& sql) { return std::stoll(cluster.query_value(db, sql).value_or("-1")); }
   std::vector<std::string> logged() {
@@ -154,7 +188,8 @@ BOOST_FIXTURE_TEST_CASE(stats_count_each_node_by_its_last_event_and_fold_values,
   BOOST_REQUIRE(store->import_events(std::move(rows)));
   maintenance_request req;
   req.retention = false;
-  req.now = k_day0 + k_day_ms / 2;
+  // Two days later: the day is neither today nor yesterday, which every pass recomputes.
+  req.now = k_day0 + 2 * k_day_ms + k_day_ms / 2;
   auto rep = store->run_maintenance(req);
   BOOST_TEST(rep.ran);
   BOOST_TEST(rep.days_aggregated == 1);
@@ -191,7 +226,7 @@ BOOST_FIXTURE_TEST_CASE(stats_count_each_node_by_its_last_event_and_fold_values,
   BOOST_TEST(store->run_maintenance(req).days_aggregated == 0);
   BOOST_TEST(erase_sync(*store, test_support::test_uuid(3)).second == 2);
   BOOST_TEST(store->run_maintenance(req).days_aggregated == 1);
-  BOOST_TEST(store->read_stats(1, req.now).at("days").at(0).at("active_nodes").as_int64() == 149);
+  BOOST_TEST(store->read_stats(3, req.now).at("days").at(0).at("active_nodes").as_int64() == 149);
   // Nodes 2..150 but the erased 3 at or after +20'002 ms; nodes 100..150 at or after +20'100.
   BOOST_TEST(store->active_nodes_since(k_day0 + 20'000) == 148);
   BOOST_TEST(store->active_nodes_since(k_day0 + 20'100) == 51);
@@ -209,15 +244,16 @@ BOOST_FIXTURE_TEST_CASE(export_and_import_round_trip_oldest_first, fixture) {
   BOOST_REQUIRE(store->import_events(imported()));
   const auto lines = export_all(*store);
   BOOST_REQUIRE(lines.size() == 3u);
-  // By id: the live event first, then the imported ones in their order.
-  const auto second = json::parse(lines[1]).as_object();
+  // Oldest day first (by arrival within a day): the imported ones, then the live event.
+  const auto second = json::parse(lines[0]).as_object();
   BOOST_TEST(second.at("received_at").as_string() == "2024-10-04T00:00:00.005Z");
   auto expected = json::parse(k_kubo_example_payload).as_object();
   expected["uuid"] = test_support::test_uuid(2);
   expected["platform_os"] = "darwin";
   // Members in the schema's order, as event_object() and export_line() give them.
-  BOOST_TEST(lines[1] + "\n" == export_line(k_day0 + 5, expected));
-  BOOST_TEST(json::parse(lines[2]).at("event").at("routing_accelerated_dht_client").as_bool());
+  BOOST_TEST(lines[0] + "\n" == export_line(k_day0 + 5, expected));
+  BOOST_TEST(json::parse(lines[1]).at("event").at("routing_accelerated_dht_client").as_bool());
+  BOOST_TEST(json::parse(lines[2]).at("event").at("uuid").as_string() == test_support::test_uuid(1));
 
   // The same events into a second database: the same export.
   const auto db2 = cluster.create_database();
@@ -359,7 +395,8 @@ BOOST_FIXTURE_TEST_CASE(an_outage_fails_writes_at_once_and_recovers_without_reop
   BOOST_TEST(test_support::wait_until([&] { return store->problem().has_value(); }, std::chrono::seconds(5)));
   const auto p = store->problem().value_or("");
   BOOST_TEST_MESSAGE(p);
-  BOOST_TEST(p.rfind("PostgreSQL unavailable: ", 0) == 0);
+  // Public text (/healthz): no host, port, user or database.
+  BOOST_TEST(p == "PostgreSQL unavailable");
   BOOST_TEST(store->problem_may_clear());
   BOOST_TEST(store->retry_after().count() <= 5);
   const auto t0 = std::chrono::steady_clock::now();
@@ -458,6 +495,286 @@ BOOST_FIXTURE_TEST_CASE(bytes_per_stored_event, fixture) {
   const auto packed = count("SELECT pg_total_relation_size('events_20241004')");
   BOOST_TEST_MESSAGE("after the index is rebuilt: " << packed / n << " (uuid index " << (packed - heap) / n << ")");
   BOOST_TEST(packed / n <= 200);
+}
+
+// A lock held on events (a migration, a manual ALTER in psql): the writer
+// waits its statement/lock timeout at most; the batch fails, the store says
+// it cannot write, and the next commit once the lock is gone clears it.
+BOOST_FIXTURE_TEST_CASE(a_writer_blocked_by_a_lock_fails_within_its_timeout_and_recovers, fixture) {
+  store->close();
+  pg_timeouts t;
+  t.writer = std::chrono::milliseconds(1000);
+  store = open(false, t);
+  BOOST_REQUIRE(insert_sync(*store, row(1, now_ms())));
+  auto locker = std::make_unique<raw_session>(cluster.uri(db));
+  locker->exec("BEGIN");
+  locker->exec("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = insert_within(*store, row(2, now_ms()), std::chrono::seconds(4));
+  BOOST_TEST_MESSAGE("blocked insert completed after "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+                     << " ms");
+  BOOST_TEST((r == std::optional<bool>(false)));
+  const auto p = store->problem().value_or("");
+  BOOST_TEST(p.rfind("PostgreSQL cannot write: ", 0) == 0, p);
+  BOOST_TEST(store->problem_may_clear());
+  locker->exec("ROLLBACK");
+  locker.reset();
+  // The session was dropped and comes back at once; a commit clears the problem.
+  BOOST_TEST(test_support::wait_until([&] { return insert_within(*store, row(3, now_ms()), std::chrono::seconds(3)) == true; },
+                                      std::chrono::seconds(5)));
+  BOOST_TEST(!store->problem());
+  BOOST_TEST(!store->problem_may_clear());
+  BOOST_TEST(logged_with("storage failure") == 1u);
+  BOOST_TEST(count("SELECT count(*) FROM events WHERE uuid = '" + test_support::test_uuid(2) + "'") == 0);
+}
+
+// close() returns while the writer is stuck behind a lock.
+BOOST_FIXTURE_TEST_CASE(close_does_not_hang_on_a_stuck_statement, fixture) {
+  store->close();
+  pg_timeouts t;
+  t.writer = std::chrono::milliseconds(1000);
+  store = open(false, t);
+  raw_session locker(cluster.uri(db));
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+  std::atomic<int> done{0};
+  for (int i = 0; i < 3; ++i) store->insert(row(i, now_ms()), [&](bool) { ++done; });
+  const auto t0 = std::chrono::steady_clock::now();
+  store->close();
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(4)));
+  BOOST_TEST(done.load() == 3);
+  locker.exec("ROLLBACK");
+}
+
+// Opening a store beside a long read (an open cursor holds ACCESS SHARE on
+// events) takes no lock that would queue ingest: nothing is missing, so no
+// ALTER and no partition DDL.
+BOOST_FIXTURE_TEST_CASE(opening_beside_a_long_read_does_not_block_ingest, fixture) {
+  BOOST_REQUIRE(insert_sync(*store, row(1, now_ms())));
+  auto reader = std::make_unique<raw_session>(cluster.uri(db));
+  reader->exec("BEGIN");
+  reader->exec("DECLARE c NO SCROLL CURSOR FOR SELECT * FROM events");
+  reader->exec("FETCH 1 FROM c");
+  auto opened = std::async(std::launch::async, [this] { return open(); });
+  const bool open_done = opened.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
+  BOOST_TEST(open_done);
+  BOOST_TEST((insert_within(*store, row(2, now_ms()), std::chrono::seconds(2)) == std::optional<bool>(true)));
+  // Nobody waits for a lock on events.
+  BOOST_TEST(count("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass") == 0);
+  reader->exec("COMMIT");
+  reader.reset();
+  auto second = opened.get();
+  BOOST_TEST(insert_sync(*second, row(3, now_ms())));
+  second->close();
+}
+
+// A session that cannot write for a reason no retry of one event fixes (a
+// read-only database: after a failover, or default_transaction_read_only):
+// each batch fails as one, health says so (logged once), the session is
+// dropped and reconnected, and the next commit clears it.
+BOOST_FIXTURE_TEST_CASE(a_read_only_session_fails_the_store_once_and_recovers_on_commit, fixture) {
+  store->close();
+  // target_session_attrs=any: the URI overrides the default read-write, so
+  // that the reconnects land on the read-only database.
+  store = open(false, {}, "?target_session_attrs=any");
+  BOOST_REQUIRE(insert_sync(*store, row(1, now_ms())));
+  cluster.exec("postgres", "ALTER DATABASE " + db + " SET default_transaction_read_only = on");
+  cluster.exec("postgres",
+               "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db +
+                   "' AND application_name LIKE 'telemetry-collector%'");
+  BOOST_TEST(test_support::wait_until(
+      [&] {
+        insert_within(*store, row(2, now_ms()), std::chrono::seconds(2));
+        return store->problem().value_or("").rfind("PostgreSQL cannot write", 0) == 0;
+      },
+      std::chrono::seconds(5)));
+  for (int i = 0; i < 20; ++i) BOOST_TEST((insert_within(*store, row(10 + i, now_ms()), std::chrono::seconds(2)) != true));
+  BOOST_TEST(store->problem().value_or("") == "PostgreSQL cannot write: read-only transaction");
+  BOOST_TEST(store->problem_may_clear());
+  BOOST_TEST(logged_with("PostgreSQL cannot write") == 1u);
+  BOOST_TEST(logged_with("a write failed") == 0u);
+  cluster.exec("postgres", "ALTER DATABASE " + db + " RESET default_transaction_read_only");
+  BOOST_TEST(test_support::wait_until(
+      [&] { return insert_within(*store, row(50, now_ms()), std::chrono::seconds(2)) == true; },
+      std::chrono::seconds(5)));
+  BOOST_TEST(!store->problem());
+  BOOST_TEST(logged_with("storage works again") >= 1u);
+}
+
+// Jobs run in queue order: an erasure deletes what arrived before it, never
+// an event that arrived after it (and was acknowledged).
+BOOST_FIXTURE_TEST_CASE(a_batch_runs_its_jobs_in_queue_order, fixture) {
+  const clock_ms now = now_ms();
+  BOOST_REQUIRE(insert_sync(*store, row(1, now)));
+  BOOST_REQUIRE(insert_sync(*store, row(2, now)));
+  // Hold the writer in a batch of its own, so that the next jobs queue up
+  // and run as one batch.
+  auto locker = std::make_unique<raw_session>(cluster.uri(db));
+  locker->exec("BEGIN");
+  locker->exec("LOCK TABLE events IN ROW EXCLUSIVE MODE; LOCK TABLE day_changes IN ACCESS EXCLUSIVE MODE");
+  std::atomic<int> done{0}, ok{0};
+  std::atomic<std::int64_t> erased1{-1}, erased2{-1};
+  store->erase(test_support::test_uuid(9), [&](bool c, std::int64_t) { ok += c; ++done; });  // holds the writer
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  store->erase(test_support::test_uuid(1), [&](bool c, std::int64_t n) { ok += c; erased1 = n; ++done; });
+  store->insert(row(1, now + 1), [&](bool c) { ok += c; ++done; });
+  store->insert(row(2, now + 2), [&](bool c) { ok += c; ++done; });
+  store->erase(test_support::test_uuid(2), [&](bool c, std::int64_t n) { ok += c; erased2 = n; ++done; });
+  locker->exec("COMMIT");
+  locker.reset();
+  BOOST_REQUIRE(test_support::wait_until([&] { return done.load() == 5; }, std::chrono::seconds(5)));
+  BOOST_TEST(ok.load() == 5);
+  BOOST_TEST(erased1.load() == 1);
+  BOOST_TEST(erased2.load() == 2);
+  BOOST_TEST(count("SELECT count(*) FROM events WHERE uuid = '" + test_support::test_uuid(1) + "'") == 1);
+  BOOST_TEST(count("SELECT count(*) FROM events WHERE uuid = '" + test_support::test_uuid(2) + "'") == 0);
+}
+
+// export and cleanup open with must_exist: no DDL; a database the collector
+// never set up, or one with an older schema, is refused.
+BOOST_FIXTURE_TEST_CASE(must_exist_refuses_a_database_without_the_schema_or_with_an_older_one, fixture) {
+  const auto empty = cluster.create_database();
+  try {
+    open_pg_store(cluster.uri(empty), storage_options{}, true);
+    BOOST_FAIL("an empty database was accepted");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("not a telemetry-collector database (no collector_schema table); serve or import creates it") !=
+               std::string::npos, what);
+  }
+  BOOST_TEST(std::stoll(cluster.query_value(empty, "SELECT count(*) FROM pg_class WHERE relname IN "
+                                                   "('collector_schema', 'events')").value_or("-1")) == 0);
+  // Current: opens, reads.
+  auto ro = open(true);
+  BOOST_TEST(export_all(*ro).empty());
+  ro->close();
+  cluster.exec(db, "UPDATE collector_schema SET version = 1");
+  try {
+    open(true);
+    BOOST_FAIL("an older schema was accepted");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("run serve once to migrate") != std::string::npos, what);
+  }
+  BOOST_TEST(count("SELECT version FROM collector_schema") == 1);
+}
+
+// Migration 2 (day_changes) applies to a version-1 database at open, and
+// every day with a partition is looked at once more.
+BOOST_FIXTURE_TEST_CASE(a_version_1_database_is_migrated_to_2, fixture) {
+  BOOST_REQUIRE(insert_sync(*store, row(1, k_day0)));
+  store->close();
+  store.reset();
+  cluster.exec(db, "DROP TABLE day_changes; UPDATE collector_schema SET version = 1");
+  store = open();
+  BOOST_TEST(count("SELECT version FROM collector_schema") == 2);
+  BOOST_TEST(count("SELECT count(*) FROM day_changes WHERE day = " + std::to_string(k_day0 / k_day_ms)) == 1);
+  maintenance_request req;
+  req.retention = false;
+  req.now = now_ms();
+  BOOST_TEST(store->run_maintenance(req).days_aggregated == 1);
+  BOOST_TEST(count("SELECT count(*) FROM day_changes") == 0);
+  BOOST_TEST(count("SELECT active_nodes FROM day_summary WHERE day = " + std::to_string(k_day0 / k_day_ms)) == 1);
+}
+
+// libpq may quote the connection string: no form of the password gets out.
+BOOST_AUTO_TEST_CASE(no_form_of_the_password_is_in_a_message) {
+  auto& cluster = pg_cluster::shared();
+  const std::string uri = "postgresql://postgres:s3cr%zzet@127.0.0.1:" + std::to_string(cluster.port()) + "/x";
+  try {
+    open_pg_store(uri, storage_options{});
+    BOOST_FAIL("opened");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST_MESSAGE(what);
+    BOOST_TEST(what.find("s3cr") == std::string::npos, what);
+    BOOST_TEST(what.find("zzet") == std::string::npos, what);
+  }
+  const auto secrets = pg::uri_secrets("postgresql://u:pa%41ss@h/db?sslmode=disable&password=ot%20her");
+  const auto s = pg::scrub("a paAss b pa%41ss c ot her d ot%20her", secrets);
+  BOOST_TEST(s == "a **** b **** c **** d ****");
+}
+
+// Every instance refreshes disk_bytes each pass, not only the one that holds
+// the maintenance lock.
+BOOST_FIXTURE_TEST_CASE(disk_bytes_is_refreshed_without_the_maintenance_lock, fixture) {
+  auto second = open();
+  const auto before = second->disk_bytes();
+  std::vector<event_row> rows;
+  for (int i = 0; i < 2000; ++i) rows.push_back(row(i, now_ms()));
+  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  raw_session holder(cluster.uri(db));
+  holder.exec("SELECT pg_advisory_lock(" + std::to_string(k_pg_lock_space) + ", " +
+              std::to_string(k_pg_maintenance_lock) + ")");
+  maintenance_request req;
+  req.now = now_ms();
+  BOOST_TEST(!second->run_maintenance(req).ran);
+  BOOST_TEST(second->disk_bytes() > before + 100'000);
+  second->close();
+}
+
+BOOST_AUTO_TEST_CASE(a_database_not_in_utf8_is_refused) {
+  auto& cluster = pg_cluster::shared();
+  const std::string name = "latin_" + std::to_string(::getpid());
+  cluster.exec("postgres", "CREATE DATABASE " + name + " ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  try {
+    open_pg_store(cluster.uri(name), storage_options{});
+    BOOST_FAIL("a SQL_ASCII database was accepted");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("ENCODING 'UTF8'") != std::string::npos, what);
+  }
+  BOOST_TEST(pg::quote_literal("it's") == "'it''s'");
+  BOOST_TEST(pg::quote_literal("a\\b") == "E'a\\\\b'");
+}
+
+// A value PostgreSQL refuses fails its own event only, and is logged once
+// per change of state, not once per event; the store stays healthy.
+BOOST_FIXTURE_TEST_CASE(a_refused_value_fails_its_event_only_and_is_logged_once, fixture) {
+  auto bad = [] {
+    auto r = row(1, now_ms());
+    auto broken = json::parse(k_kubo_example_payload).as_object();
+    broken["uuid"] = "not-a-uuid";
+    r.values = flat_event::from_object(broken, log_event_fields());
+    return r;
+  };
+  std::atomic<int> done{0}, ok{0};
+  for (int i = 0; i < 10; ++i) store->insert(bad(), [&](bool c) { ok += c; ++done; });
+  BOOST_REQUIRE(test_support::wait_until([&] { return done.load() == 10; }, std::chrono::seconds(5)));
+  BOOST_TEST(ok.load() == 0);
+  for (int i = 0; i < 5; ++i) BOOST_TEST(!insert_sync(*store, bad()));
+  BOOST_TEST(logged_with("a write failed") == 1u);
+  BOOST_TEST(!store->problem());
+  BOOST_TEST(insert_sync(*store, row(2, now_ms())));
+  BOOST_TEST(!insert_sync(*store, bad()));
+  BOOST_TEST(logged_with("a write failed") == 2u);
+  // Mixed in one batch: only the refused ones fail.
+  done = 0;
+  for (int i = 0; i < 10; ++i) store->insert(i % 2 ? row(100 + i, now_ms()) : bad(), [&](bool c) { ok += c; ++done; });
+  BOOST_REQUIRE(test_support::wait_until([&] { return done.load() == 10; }, std::chrono::seconds(5)));
+  BOOST_TEST(ok.load() == 5);
+}
+
+// A stop cancels the statement of a maintenance pass in flight: the pass
+// returns at once instead of waiting for a lock (or its 60 s timeout).
+BOOST_FIXTURE_TEST_CASE(a_maintenance_pass_stuck_on_a_lock_ends_when_cancelled, fixture) {
+  raw_session locker(cluster.uri(db));
+  locker.exec("BEGIN");
+  locker.exec("LOCK TABLE day_changes IN ACCESS EXCLUSIVE MODE");
+  std::atomic<bool> cancel{false};
+  maintenance_request req;
+  req.retention = false;
+  req.now = now_ms();
+  req.cancel = &cancel;
+  auto pass = std::async(std::launch::async, [&] { return store->run_maintenance(req); });
+  BOOST_TEST((pass.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout));
+  const auto t0 = std::chrono::steady_clock::now();
+  cancel = true;
+  BOOST_TEST((pass.wait_for(std::chrono::seconds(2)) == std::future_status::ready));
+  BOOST_TEST((std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2)));
+  locker.exec("ROLLBACK");
+  BOOST_CHECK_NO_THROW(pass.get());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

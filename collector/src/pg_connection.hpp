@@ -3,14 +3,19 @@
 // little it needs around one: results that free themselves, statements with
 // text parameters, and errors that say whether the connection itself is gone.
 //
-// No error message built here holds the URI: libpq's own messages name the
-// host and port but never the password, and the caller adds the redacted URI.
+// Secrets: libpq's own messages may quote the connection string (a bad
+// percent-escape, say), password included. Every message that leaves this
+// file (pg::error::what(), message()) has each form of the password that
+// the URI carries (raw and percent-decoded, userinfo or password=) replaced
+// by "****". The caller adds the redacted URI where it names the database.
 //
-// Thread safety: a connection is used by one thread at a time.
+// Thread safety: a connection is used by one thread at a time, except
+// cancel(), which any thread may call while another runs a statement.
 
 #include <libpq-fe.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -39,15 +44,25 @@ class error : public std::runtime_error {
   std::string sqlstate_;
 };
 
+// Every form of the password found in `uri` (userinfo or a password=
+// parameter; as written and percent-decoded), longest first. Works on a URI
+// libpq refuses to parse too.
+std::vector<std::string> uri_secrets(const std::string& uri);
+// `s` with each of `secrets` replaced by "****".
+std::string scrub(std::string s, const std::vector<std::string>& secrets);
+
 // Timeouts that keep a dead database from holding anyone up for long: a
 // connect gives up after 2 s (libpq's minimum), and a session whose peer
 // vanished (network cut) is declared dead after ~5 s of unanswered TCP.
-// The URI may set its own values of these; application_name is always ours,
-// since the maintenance lock's holder is reported by it.
+// target_session_attrs=read-write by default, so that a multi-host URI finds
+// the primary. The URI may set its own values of these; application_name
+// and client_encoding (UTF8) are always ours, since the maintenance lock's
+// holder is reported by the one, and the text columns are UTF-8.
 class connection {
  public:
-  // Throws pg::error (connection_lost) with libpq's reason.
+  // Throws pg::error (connection_lost) with libpq's reason, scrubbed.
   connection(const std::string& uri, const std::string& application_name);
+  ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -60,14 +75,19 @@ class connection {
   // False when the session is gone.
   bool poll_closed();
 
+  // Asks the server to cancel the statement running now (if any): it then
+  // fails with SQLSTATE 57014. Any thread; no effect once the session is gone.
+  void cancel();
+
   // Runs statements without parameters (several allowed). Throws pg::error.
   void exec(const char* sql);
+  void exec(const std::string& sql) { exec(sql.c_str()); }
   // One statement with text parameters (nullopt: NULL). Throws pg::error.
   result query(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
   // The first column of the first row, nullopt for NULL or no row.
   std::optional<std::string> value(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
 
-  // libpq's last message on one line.
+  // libpq's last message on one line, scrubbed.
   std::string message() const;
 
  private:
@@ -76,11 +96,18 @@ class connection {
   struct finish {
     void operator()(PGconn* c) const { PQfinish(c); }
   };
+  std::vector<std::string> secrets_;
   std::unique_ptr<PGconn, finish> conn_;
+  std::mutex cancel_mutex_;
+  PGcancel* cancel_ = nullptr;  // with cancel_mutex_
 };
 
 // A string as a SQL identifier or literal, for the DDL that cannot take
 // parameters (partition bounds, column names from the schema).
 std::string quote_ident(std::string_view s);
+// A standard-conforming string literal: '...' with ' doubled (a string with
+// a backslash becomes E'...' with it doubled, whatever
+// standard_conforming_strings says).
+std::string quote_literal(std::string_view s);
 
 }  // namespace telemetry_collector::pg

@@ -116,31 +116,58 @@ std::int64_t to_int64(const char* s) {
 
 class pg_store;
 
+// The day partitions that exist: day number -> table name.
+std::map<std::int64_t, std::string> partitions(pg::connection& c) {
+  std::map<std::int64_t, std::string> out;
+  auto r = c.query(
+      "SELECT c.relname, (extract(epoch FROM substring(pg_get_expr(c.relpartbound, c.oid) FROM '''([^'']+)''')"
+      "::timestamptz) / 86400)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+      "WHERE i.inhparent = 'events'::regclass");
+  for (int i = 0; i < PQntuples(r.get()); ++i) out[to_int64(PQgetvalue(r.get(), i, 1))] = PQgetvalue(r.get(), i, 0);
+  return out;
+}
+
 class pg_export_cursor final : public export_cursor {
  public:
+  // `select`: the select list, to which " FROM <partition> ORDER BY id" is added.
   pg_export_cursor(std::unique_ptr<pg::connection> conn, const std::vector<column>& columns, std::string select)
-      : conn_(std::move(conn)), columns_(columns) {
+      : conn_(std::move(conn)), columns_(columns), select_(std::move(select)) {
     // Members in the schema's order, as event_object() gives them.
     for (std::size_t k = 0; k < columns_.size(); ++k) order_.push_back(k);
     std::sort(order_.begin(), order_.end(),
               [&](std::size_t a, std::size_t b) { return columns_[a].field < columns_[b].field; });
-    // One snapshot for the whole export; a server-side cursor, so the rows
-    // come a page at a time.
+    // One snapshot for the whole export. The partitions are locked (ACCESS
+    // SHARE: retention's DROP waits, ingest does not) before the snapshot is
+    // taken, so each one listed is there to read. Oldest day first, and by
+    // id (arrival) within a day: each partition sorted on its own, so the
+    // first rows come without sorting the whole table.
     conn_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    conn_->exec(("DECLARE export_rows NO SCROLL CURSOR FOR " + select).c_str());
+    conn_->exec("LOCK TABLE events IN ACCESS SHARE MODE");
+    for (const auto& [day, table] : partitions(*conn_)) tables_.push_back(table);
   }
   bool next(int limit, std::string& out) override {
-    if (done_) return false;
     pg::result r;
+    int n = 0;
     try {
-      r = conn_->query("FETCH " + std::to_string(std::max(1, limit)) + " FROM export_rows");
+      for (;;) {
+        if (done_) return false;
+        if (!open_) {
+          if (next_table_ == tables_.size()) {
+            done_ = true;
+            return false;
+          }
+          conn_->exec("DECLARE export_rows NO SCROLL CURSOR FOR " + select_ + " FROM " +
+                      pg::quote_ident(tables_[next_table_++]) + " ORDER BY id");
+          open_ = true;
+        }
+        r = conn_->query("FETCH " + std::to_string(std::max(1, limit)) + " FROM export_rows");
+        n = PQntuples(r.get());
+        if (n > 0) break;
+        conn_->exec("CLOSE export_rows");
+        open_ = false;
+      }
     } catch (const pg::error& e) {
       throw std::runtime_error(std::string("PostgreSQL: export: ") + e.what());
-    }
-    const int n = PQntuples(r.get());
-    if (n == 0) {
-      done_ = true;
-      return false;
     }
     for (int i = 0; i < n; ++i) {
       boost::json::object event;
@@ -164,13 +191,46 @@ class pg_export_cursor final : public export_cursor {
  private:
   std::unique_ptr<pg::connection> conn_;
   const std::vector<column>& columns_;
+  std::string select_;
   std::vector<std::size_t> order_;  // indexes into columns_, by schema order
+  std::vector<std::string> tables_;  // the day partitions, oldest first
+  std::size_t next_table_ = 0;
+  bool open_ = false;  // export_rows is declared
   bool done_ = false;
 };
 
+// A partition a batch needs could not be created in time (its DDL lock
+// waited past ddl_lock): that batch fails, the next one tries again.
+struct partition_busy : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What a failed statement on a live session means for the writer.
+// nullopt: the value or the job is at fault (retry each job alone). Else
+// the store cannot write now, whatever the job: the short public class.
+std::optional<std::string> store_failure(const std::string& st) {
+  if (st == "57014") return "statement timeout";
+  if (st == "55P03") return "lock timeout";
+  if (st == "25006") return "read-only transaction";
+  if (st == "42501") return "insufficient privilege";
+  if (st == "53100") return "disk full";
+  if (st.rfind("53", 0) == 0) return "insufficient resources";
+  if (st.rfind("57", 0) == 0) return "operator intervention";
+  if (st.rfind("58", 0) == 0) return "system error";
+  return std::nullopt;
+}
+
+// A session that timed out (its COMMIT's outcome unknown) or is read-only
+// (a failover: a multi-host URI finds the new primary on reconnect) is
+// dropped.
+bool drop_session_on(const std::string& st) { return st == "57014" || st == "55P03" || st == "25006"; }
+
+// Day number of a timestamptz column, in SQL.
+constexpr const char* k_day_of = "(floor(extract(epoch FROM received_at) / 86400))::integer";
+
 class pg_store final : public storage {
  public:
-  pg_store(std::string uri, storage_options opts);
+  pg_store(std::string uri, storage_options opts, bool must_exist, pg_timeouts timeouts);
   ~pg_store() override { close(); }
 
   std::string_view engine() const override { return "postgresql"; }
@@ -201,7 +261,8 @@ class pg_store final : public storage {
     std::lock_guard lk(health_mutex_);
     return problem_;
   }
-  bool problem_may_clear() override { return true; }  // an outage ends; the writer reconnects
+  // An outage ends (the writer reconnects), a timeout passes: any problem may clear.
+  bool problem_may_clear() override { return problem().has_value(); }
   bool probe_write() override;
   std::chrono::seconds retry_after() const override { return std::chrono::seconds(2); }
   std::uint64_t disk_bytes() override { return disk_bytes_.load(); }
@@ -218,27 +279,52 @@ class pg_store final : public storage {
     std::int64_t deleted = 0;
   };
 
+  enum class health { ok, unavailable, cannot_write };
+  enum class session { writer, reads };
+
   void enqueue(job j);
   void writer_loop();
+  // Runs the batch; completes it. On the writer thread, with a session.
+  // False when the store cannot write now (session lost, store failing):
+  // nothing more is worth trying.
+  // `alone`: a job retried on its own after its batch failed.
+  bool write(std::vector<job>& batch, bool alone = false);
+  // `alone` commits do not end a run of refused values (they are its other jobs).
+  void committed(bool alone);
+  // Drops the writer's session; reconnect after `delay`.
+  void drop_writer(std::chrono::milliseconds delay);
+  // A job failed for its own sake (a value refused): logged once per change of state.
+  void log_refusal(const std::string& reason);
   // Runs `batch` in one transaction; throws pg::error.
   void run_batch(std::vector<job>& batch);
   void complete(std::vector<job>& batch, bool ok);
   // Creates the day partitions missing for `days` (each in a transaction of
   // its own, before the batch's). `known` caches the days seen to exist.
+  // DDL waits ddl_lock at most for its lock: throws partition_busy then.
   void ensure_partitions(pg::connection& c, const std::set<std::int64_t>& days, std::set<std::int64_t>& known);
   std::string insert_sql() const;
   // The batch's events as one array literal per column.
   params insert_params(const std::vector<const event_row*>& rows) const;
 
-  std::unique_ptr<pg::connection> connect(std::string_view purpose);
-  void prepare_session(pg::connection& c);
+  std::unique_ptr<pg::connection> connect(std::string_view purpose, session kind = session::reads);
+  void prepare_session(pg::connection& c, session kind);
   void migrate(pg::connection& c);
+  // must_exist: the schema is there and current, or open fails.
+  void check_schema(pg::connection& c);
+  // The payload columns events lacks.
+  std::vector<const column*> missing_columns(pg::connection& c);
   void refresh_disk_bytes(pg::connection& c);
-  // Records the writer's health and logs each change once.
-  void set_problem(std::optional<std::string> p);
+  // Records the writer's health and logs each change of state once:
+  // `public_text` for problem(), `reason` (scrubbed libpq text) for the log.
+  void set_health(health h, const std::string& public_text = {}, const std::string& reason = {});
+  health health_now() {
+    std::lock_guard lk(health_mutex_);
+    return health_;
+  }
 
   std::string uri_, description_, app_name_;
   storage_options opts_;
+  pg_timeouts timeouts_;
   std::vector<column> columns_;
   std::string insert_sql_;
   completion_hooks hooks_;
@@ -249,36 +335,70 @@ class pg_store final : public storage {
   std::deque<job> queue_;
   bool closing_ = false;
   bool reconnect_now_ = false;  // with mutex_: a probe found the database back
+  std::chrono::steady_clock::time_point next_attempt_{};  // with mutex_: the writer's next reconnect
+  std::chrono::milliseconds backoff_{100};                 // writer thread only
   std::thread writer_;
-  std::unique_ptr<pg::connection> writer_conn_;  // writer thread only (and the constructor before it)
+  bool writer_done_ = false;  // with mutex_: the writer thread has left its loop
+  // Set by the writer thread (and the constructor before it), which alone
+  // uses it; conn_mutex_ guards the pointer so close() may cancel a statement.
+  std::unique_ptr<pg::connection> writer_conn_;
+  std::mutex conn_mutex_;
   std::set<std::int64_t> writer_days_;           // writer thread only: days with a partition
 
   std::atomic<bool> available_{true};  // the writer has a session: the fast check on insert()
   std::mutex health_mutex_;
+  health health_ = health::ok;          // with health_mutex_
   std::optional<std::string> problem_;  // with health_mutex_
+  bool refusal_logged_ = false;         // writer thread only
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> disk_bytes_{0};
   bool warned_synchronous_commit_ = false;  // with mutex_
 };
 
-pg_store::pg_store(std::string uri, storage_options opts)
+pg_store::pg_store(std::string uri, storage_options opts, bool must_exist, pg_timeouts timeouts)
     : uri_(std::move(uri)),
       description_(redact_db(uri_)),
       app_name_(application_name()),
       opts_(std::move(opts)),
+      timeouts_(timeouts),
       columns_(schema_columns()) {
   insert_sql_ = insert_sql();
-  writer_conn_ = connect("connect");
-  migrate(*writer_conn_);
+  writer_conn_ = connect("connect", session::writer);
+  // The text columns hold UTF-8 (client_encoding is UTF8 on our sessions);
+  // a SQL_ASCII or LATIN1 database would store or refuse it wrongly.
+  const auto enc = writer_conn_->value("SHOW server_encoding");
+  if (enc != "UTF8")
+    throw std::runtime_error("--db " + description_ + ": the database's encoding is " + enc.value_or("unknown") +
+                             "; the collector stores UTF-8 text: create the database with ENCODING 'UTF8' "
+                             "(CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)");
+  if (must_exist) {
+    check_schema(*writer_conn_);
+  } else {
+    migrate(*writer_conn_);
+    // Outside the migration's transaction: the partitions of the coming
+    // days, each in a short transaction of its own that waits ddl_lock at
+    // most (another instance may be creating them too; a busy one is left
+    // for maintenance or the first insert of its day).
+    std::set<std::int64_t> ahead;
+    const std::int64_t today = now_ms() / k_day_ms;
+    for (std::int64_t d = today; d <= today + k_days_ahead; ++d) ahead.insert(d);
+    try {
+      ensure_partitions(*writer_conn_, ahead, writer_days_);
+    } catch (const partition_busy&) {
+      writer_days_.clear();
+    } catch (const pg::error& e) {
+      throw std::runtime_error("--db " + description_ + ": creating partitions: " + e.what());
+    }
+  }
   refresh_disk_bytes(*writer_conn_);
   writer_ = std::thread([this] { writer_loop(); });
 }
 
-std::unique_ptr<pg::connection> pg_store::connect(std::string_view purpose) {
+std::unique_ptr<pg::connection> pg_store::connect(std::string_view purpose, session kind) {
   std::unique_ptr<pg::connection> c;
   try {
     c = std::make_unique<pg::connection>(uri_, app_name_);
-    prepare_session(*c);
+    prepare_session(*c, kind);
   } catch (const pg::error& e) {
     throw pg::error("--db " + description_ + ": " + std::string(purpose) + ": " + e.what(), true, e.sqlstate());
   }
@@ -292,7 +412,9 @@ std::unique_ptr<pg::connection> pg_store::connect(std::string_view purpose) {
 // sessions, loudly, once; a stronger setting (a synchronous standby) is kept.
 // fsync=off cannot be fixed per session: it is logged as loudly, and not
 // refused, since it is the server operator's explicit choice.
-void pg_store::prepare_session(pg::connection& c) {
+void pg_store::prepare_session(pg::connection& c, session kind) {
+  const auto t = std::to_string((kind == session::writer ? timeouts_.writer : timeouts_.reads).count());
+  c.exec("SET statement_timeout = " + t + "; SET lock_timeout = " + t);
   const auto sc = c.value("SHOW synchronous_commit");
   const auto fs = c.value("SHOW fsync");
   if (sc && *sc == "off") c.exec("SET synchronous_commit = on");
@@ -313,9 +435,52 @@ void pg_store::prepare_session(pg::connection& c) {
   if (!warn.empty() && opts_.log) opts_.log(warn);
 }
 
+std::vector<const column*> pg_store::missing_columns(pg::connection& c) {
+  std::set<std::string> have;
+  auto r = c.query(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND "
+      "table_name = 'events'");
+  for (int i = 0; i < PQntuples(r.get()); ++i) have.insert(PQgetvalue(r.get(), i, 0));
+  std::vector<const column*> out;
+  for (const auto& col : columns_)
+    if (!have.count(col.name)) out.push_back(&col);
+  return out;
+}
+
+int schema_version(pg::connection& c) {
+  const auto v = c.value("SELECT max(version) FROM collector_schema");
+  return v ? static_cast<int>(to_int64(v->c_str())) : 0;
+}
+
+void pg_store::check_schema(pg::connection& c) {
+  int version = 0;
+  bool missing = false;
+  try {
+    if (!c.value("SELECT to_regclass('collector_schema')::text"))
+      throw std::runtime_error("--db " + description_ +
+                               ": not a telemetry-collector database (no collector_schema table); serve or import "
+                               "creates it");
+    version = schema_version(c);
+    if (version == k_pg_schema_version) missing = !missing_columns(c).empty();
+  } catch (const pg::error& e) {
+    throw std::runtime_error("--db " + description_ + ": reading the schema: " + e.what());
+  }
+  if (version > k_pg_schema_version)
+    throw std::runtime_error("--db " + description_ + ": the database's schema is version " + std::to_string(version) +
+                             ", newer than this collector knows (" + std::to_string(k_pg_schema_version) +
+                             "); run a collector at least as new as the one that upgraded it");
+  if (version < k_pg_schema_version || missing)
+    throw std::runtime_error("--db " + description_ + ": the database's schema (version " + std::to_string(version) +
+                             ") is older than this collector's (" + std::to_string(k_pg_schema_version) +
+                             "); run serve once to migrate");
+}
+
 // Schema migrations, in order; migrations[i] takes the schema from version i
 // to i + 1. The columns of `events` that come from the payload schema are not
-// in them: they follow the embedded schema (added after the migrations).
+// in them: they follow the embedded schema (added after the migrations, and
+// only those missing: ALTER TABLE takes ACCESS EXCLUSIVE on events, which
+// would queue every insert behind any long read). Nothing here locks events
+// when nothing is missing; partitions are created after COMMIT.
 void pg_store::migrate(pg::connection& c) {
   std::string events_columns = "id bigint NOT NULL DEFAULT nextval('events_id_seq'), received_at timestamptz NOT NULL";
   for (const auto& col : columns_) events_columns += ", " + pg::quote_ident(col.name) + " " + sql_type(col.k);
@@ -328,23 +493,24 @@ void pg_store::migrate(pg::connection& c) {
           // Erasure's index. Each insert pays one b-tree insert at a random
           // leaf (uuids are random), in the day partition's own index, which
           // stays small enough to be cached; ids and days need no index
-          // (export sorts, aggregation and retention work per partition).
+          // (export and aggregation work per partition).
           "CREATE INDEX events_uuid ON events (uuid);"
           "CREATE TABLE day_summary (day integer PRIMARY KEY, active_nodes bigint NOT NULL, raw_rows bigint NOT NULL,"
           " max_id bigint NOT NULL, sealed boolean NOT NULL DEFAULT false);"
           "CREATE TABLE day_field_counts (day integer NOT NULL, field text NOT NULL, value text NOT NULL,"
           " nodes bigint NOT NULL, PRIMARY KEY (day, field, value));",
+      // Change detection without scanning partitions (pg_store.hpp).
+      "CREATE TABLE day_changes (day integer PRIMARY KEY);",
   };
-  static_assert(k_pg_schema_version == 1, "one migration per version");
+  static_assert(k_pg_schema_version == 2, "one migration per version");
   try {
     c.exec("BEGIN");
     // Instances starting together migrate one after the other.
-    c.exec(("SELECT pg_advisory_xact_lock(" + std::to_string(k_lock_space) + ", " +
-            std::to_string(k_migration_lock) + ")")
-               .c_str());
-    c.exec("CREATE TABLE IF NOT EXISTS collector_schema (version integer NOT NULL)");
-    const auto v = c.value("SELECT max(version) FROM collector_schema");
-    const int version = v ? static_cast<int>(to_int64(v->c_str())) : 0;
+    c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(k_lock_space) + ", " + std::to_string(k_migration_lock) +
+           ")");
+    const bool had_schema = c.value("SELECT to_regclass('collector_schema')::text").has_value();
+    if (!had_schema) c.exec("CREATE TABLE collector_schema (version integer NOT NULL)");
+    const int version = had_schema ? schema_version(c) : 0;
     if (version > k_pg_schema_version) {
       c.exec("ROLLBACK");
       throw std::runtime_error("--db " + description_ + ": the database's schema is version " +
@@ -352,20 +518,20 @@ void pg_store::migrate(pg::connection& c) {
                                std::to_string(k_pg_schema_version) +
                                "); run a collector at least as new as the one that upgraded it");
     }
-    for (int i = version; i < k_pg_schema_version; ++i) c.exec(migrations[static_cast<std::size_t>(i)].c_str());
-    if (!v)
+    for (int i = version; i < k_pg_schema_version; ++i) c.exec(migrations[static_cast<std::size_t>(i)]);
+    if (version == 1) {
+      // Version 1 found changes by scanning: every day with a partition is
+      // looked at once more.
+      for (const auto& [day, table] : partitions(c))
+        c.query("INSERT INTO day_changes(day) VALUES ($1) ON CONFLICT DO NOTHING", {std::to_string(day)});
+    }
+    if (!c.value("SELECT 1 FROM collector_schema"))
       c.query("INSERT INTO collector_schema(version) VALUES ($1)", {std::to_string(k_pg_schema_version)});
     else if (version < k_pg_schema_version)
       c.query("UPDATE collector_schema SET version = $1", {std::to_string(k_pg_schema_version)});
     // A property the schema gained since: a new nullable column (no rewrite).
-    for (const auto& col : columns_)
-      c.exec(("ALTER TABLE events ADD COLUMN IF NOT EXISTS " + pg::quote_ident(col.name) + " " + sql_type(col.k))
-                 .c_str());
-    const std::int64_t today = now_ms() / k_day_ms;
-    for (std::int64_t d = today; d <= today + k_days_ahead; ++d)
-      c.exec(("CREATE TABLE IF NOT EXISTS " + partition_name(d) + " PARTITION OF events FOR VALUES FROM (" +
-              day_start(d) + ") TO (" + day_start(d + 1) + ")")
-                 .c_str());
+    for (const auto* col : missing_columns(c))
+      c.exec("ALTER TABLE events ADD COLUMN IF NOT EXISTS " + pg::quote_ident(col->name) + " " + sql_type(col->k));
     c.exec("COMMIT");
   } catch (const pg::error& e) {
     throw std::runtime_error("--db " + description_ + ": migrating the schema: " + e.what());
@@ -436,13 +602,20 @@ void pg_store::ensure_partitions(pg::connection& c, const std::set<std::int64_t>
     if (known.count(d)) continue;
     const auto name = partition_name(d);
     if (!c.value("SELECT to_regclass($1)::text", {name})) {
+      // CREATE ... PARTITION OF locks events: wait a short while at most,
+      // since every insert queues behind a DDL lock that waits.
       try {
-        c.exec(("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF events FOR VALUES FROM (" + day_start(d) +
-                ") TO (" + day_start(d + 1) + ")")
-                   .c_str());
+        c.exec("BEGIN");
+        c.exec("SET LOCAL lock_timeout = " + std::to_string(timeouts_.ddl_lock.count()));
+        c.exec("CREATE TABLE IF NOT EXISTS " + name + " PARTITION OF events FOR VALUES FROM (" + day_start(d) +
+               ") TO (" + day_start(d + 1) + ")");
+        c.exec("COMMIT");
       } catch (const pg::error& e) {
+        if (e.connection_lost()) throw;
+        c.exec("ROLLBACK");
+        if (e.sqlstate() == "55P03") throw partition_busy("creating partition " + name + ": " + e.what());
         // Another instance created it at the same moment: fine if it is there now.
-        if (e.connection_lost() || !c.value("SELECT to_regclass($1)::text", {name})) throw;
+        if (!c.value("SELECT to_regclass($1)::text", {name})) throw;
       }
     }
     known.insert(d);
@@ -479,24 +652,42 @@ void pg_store::complete(std::vector<job>& batch, bool ok) {
   batch.clear();
 }
 
+// Jobs run in queue order (an erasure deletes only what arrived before it);
+// consecutive inserts share one INSERT.
 void pg_store::run_batch(std::vector<job>& batch) {
-  std::vector<const event_row*> rows;
   std::set<std::int64_t> days;
   for (const auto& j : batch)
-    if (!j.erase) {
-      rows.push_back(&j.row);
-      days.insert(j.row.received_at / k_day_ms);
-    }
+    if (!j.erase) days.insert(j.row.received_at / k_day_ms);
   ensure_partitions(*writer_conn_, days, writer_days_);
+  // Arrival on a day other than today or yesterday (a clock far off, a
+  // test): maintenance would not look at it otherwise.
+  const std::int64_t today = now_ms() / k_day_ms;
+  std::string late = "{";
+  for (std::int64_t d : days)
+    if (d != today && d != today - 1) late += (late.size() > 1 ? "," : "") + std::to_string(d);
   auto& c = *writer_conn_;
   c.exec("BEGIN");
   try {
-    if (!rows.empty()) c.query(insert_sql_, insert_params(rows));
+    std::vector<const event_row*> rows;
+    auto flush = [&] {
+      if (!rows.empty()) c.query(insert_sql_, insert_params(rows));
+      rows.clear();
+    };
     for (auto& j : batch) {
-      if (!j.erase) continue;
-      auto r = c.query("DELETE FROM events WHERE uuid = $1::uuid", {j.uuid});
-      j.deleted = to_int64(PQcmdTuples(r.get()));
+      if (!j.erase) {
+        rows.push_back(&j.row);
+        continue;
+      }
+      flush();
+      auto r = c.query(std::string("WITH d AS (DELETE FROM events WHERE uuid = $1::uuid RETURNING received_at), "
+                                   "c AS (INSERT INTO day_changes(day) SELECT DISTINCT ") +
+                           k_day_of + " FROM d ON CONFLICT DO NOTHING) SELECT count(*) FROM d",
+                       {j.uuid});
+      j.deleted = to_int64(PQgetvalue(r.get(), 0, 0));
     }
+    flush();
+    if (late.size() > 1)
+      c.query("INSERT INTO day_changes(day) SELECT unnest($1::integer[]) ON CONFLICT DO NOTHING", {late + "}"});
     c.exec("COMMIT");
   } catch (const pg::error& e) {
     if (!e.connection_lost()) {
@@ -509,18 +700,93 @@ void pg_store::run_batch(std::vector<job>& batch) {
   }
 }
 
+void pg_store::drop_writer(std::chrono::milliseconds delay) {
+  {
+    std::lock_guard lk(conn_mutex_);
+    writer_conn_.reset();
+  }
+  available_.store(false);
+  std::lock_guard lk(mutex_);
+  next_attempt_ = std::chrono::steady_clock::now() + delay;
+}
+
+void pg_store::committed(bool alone) {
+  batches_.fetch_add(1);
+  if (!alone) refusal_logged_ = false;
+  set_health(health::ok);
+}
+
+void pg_store::log_refusal(const std::string& reason) {
+  if (refusal_logged_) return;
+  refusal_logged_ = true;
+  if (opts_.log)
+    opts_.log("PostgreSQL " + description_ + ": a write failed (answered 503; further failures are not logged until "
+              "a write succeeds): " + reason);
+}
+
+bool pg_store::write(std::vector<job>& batch, bool alone) {
+  try {
+    run_batch(batch);
+    committed(alone);
+    complete(batch, true);
+    return true;
+  } catch (const partition_busy& e) {
+    // The day's partition could not be created now: this batch only.
+    writer_days_.clear();
+    log_refusal(e.what());
+    complete(batch, false);
+    return true;
+  } catch (const pg::error& e) {
+    if (e.connection_lost() || !writer_conn_->alive()) {
+      // A COMMIT whose answer never came may or may not have happened:
+      // not acknowledged, so nothing is promised that may be lost.
+      set_health(health::unavailable, "PostgreSQL unavailable", writer_conn_->message());
+      drop_writer(backoff_);
+      complete(batch, false);
+      return false;
+    }
+    if (const auto why = store_failure(e.sqlstate())) {
+      // No job of the batch would do better alone.
+      set_health(health::cannot_write, "PostgreSQL cannot write: " + *why, e.what());
+      if (drop_session_on(e.sqlstate())) drop_writer(std::chrono::milliseconds(0));
+      complete(batch, false);
+      return false;
+    }
+    if (batch.size() == 1) {
+      log_refusal(e.what());
+      complete(batch, false);
+      return true;
+    }
+  }
+  // A statement failed on a live session (a value the database refuses, a
+  // partition dropped under us): each job alone, so only the one at fault fails.
+  writer_days_.clear();
+  std::vector<job> all = std::move(batch);
+  batch.clear();
+  std::size_t i = 0;
+  bool go_on = true;
+  for (; i < all.size() && go_on; ++i) {
+    std::vector<job> one;
+    one.push_back(std::move(all[i]));
+    go_on = write(one, true);
+  }
+  for (; i < all.size(); ++i) batch.push_back(std::move(all[i]));
+  complete(batch, false);
+  return go_on;
+}
+
 void pg_store::writer_loop() {
   using namespace std::chrono;
-  auto backoff = milliseconds(100);
-  auto next_attempt = steady_clock::now();
   std::vector<job> batch;
+  bool tried_at_close = false;
   for (;;) {
-    bool stop = false;
+    bool stop = false, closing = false;
     {
       std::unique_lock lk(mutex_);
       if (!writer_conn_) {
         // Reconnect on a timer, with or without traffic, so health recovers by itself.
-        wake_.wait_until(lk, next_attempt, [&] { return closing_ || reconnect_now_; });
+        wake_.wait_until(lk, next_attempt_, [&] { return closing_ || reconnect_now_; });
+        if (reconnect_now_) next_attempt_ = steady_clock::now();
         reconnect_now_ = false;
       } else {
         // Idle: wake each second to see whether the server closed the session.
@@ -530,111 +796,105 @@ void pg_store::writer_loop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      closing = closing_;
       stop = closing_ && queue_.empty();
     }
     if (writer_conn_ && batch.empty() && !writer_conn_->poll_closed()) {
-      set_problem("PostgreSQL unavailable: " + writer_conn_->message());
-      writer_conn_.reset();
-      next_attempt = steady_clock::now();
+      set_health(health::unavailable, "PostgreSQL unavailable", writer_conn_->message());
+      drop_writer(milliseconds(0));
     }
-    if (!writer_conn_ && (steady_clock::now() >= next_attempt || stop)) {
+    const bool due = [&] {
+      std::lock_guard lk(mutex_);
+      return steady_clock::now() >= next_attempt_;
+    }();
+    if (!writer_conn_ && (due || (closing && !tried_at_close))) {
+      if (closing) tried_at_close = true;
       try {
-        writer_conn_ = connect("reconnect");
+        auto c = connect("reconnect", session::writer);
+        {
+          std::lock_guard lk(conn_mutex_);
+          writer_conn_ = std::move(c);
+        }
         writer_days_.clear();
-        backoff = milliseconds(100);
-        set_problem(std::nullopt);
+        backoff_ = milliseconds(100);
+        available_.store(true);
+        // A session again ends an outage; a store that could not write
+        // waits for its next commit.
+        if (health_now() == health::unavailable) set_health(health::ok);
       } catch (const pg::error& e) {
         std::string reason = e.what();
         reason = reason.substr(reason.find(": reconnect: ") + 13);
-        set_problem("PostgreSQL unavailable: " + reason);
-        next_attempt = steady_clock::now() + backoff;
-        backoff = std::min(backoff * 2, milliseconds(1000));
+        if (health_now() == health::ok) set_health(health::unavailable, "PostgreSQL unavailable", reason);
+        std::lock_guard lk(mutex_);
+        next_attempt_ = steady_clock::now() + backoff_;
+        backoff_ = std::min(backoff_ * 2, milliseconds(1000));
       }
     }
-    if (!batch.empty()) {
-      if (!writer_conn_) {
-        complete(batch, false);
-      } else {
-        try {
-          run_batch(batch);
-          batches_.fetch_add(1);
-          complete(batch, true);
-        } catch (const pg::error& e) {
-          if (e.connection_lost() || !writer_conn_->alive()) {
-            // A COMMIT whose answer never came may or may not have happened:
-            // not acknowledged, so nothing is promised that may be lost.
-            set_problem("PostgreSQL unavailable: " + writer_conn_->message());
-            writer_conn_.reset();
-            next_attempt = steady_clock::now() + backoff;
-            complete(batch, false);
-          } else if (batch.size() > 1) {
-            // A statement failed on a live session (a value the database
-            // refuses, a partition dropped under us): each job alone, so
-            // only the one at fault fails.
-            writer_days_.clear();
-            std::vector<job> all = std::move(batch);
-            batch.clear();
-            std::size_t i = 0;
-            for (; i < all.size() && writer_conn_; ++i) {
-              std::vector<job> one;
-              one.push_back(std::move(all[i]));
-              bool ok = false;
-              try {
-                run_batch(one);
-                batches_.fetch_add(1);
-                ok = true;
-              } catch (const pg::error& e2) {
-                if (opts_.log) opts_.log("PostgreSQL " + description_ + ": a write failed: " + e2.what());
-                if (e2.connection_lost() || !writer_conn_->alive()) {
-                  set_problem("PostgreSQL unavailable: " + writer_conn_->message());
-                  writer_conn_.reset();
-                  next_attempt = steady_clock::now() + backoff;
-                }
-              }
-              complete(one, ok);
-            }
-            for (; i < all.size(); ++i) batch.push_back(std::move(all[i]));
-            complete(batch, false);
-          } else {
-            if (opts_.log) opts_.log("PostgreSQL " + description_ + ": a write failed: " + e.what());
-            complete(batch, false);
-          }
-        }
+    if (closing && ((!writer_conn_ && tried_at_close) || health_now() != health::ok)) {
+      // Closing without a session, or with a store that fails: the rest
+      // fails at once (close() is not held up by one timeout per batch).
+      std::unique_lock lk(mutex_);
+      while (!queue_.empty()) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
       }
+      lk.unlock();
+      complete(batch, false);
+      stop = true;
+    }
+    if (!batch.empty()) {
+      if (!writer_conn_)
+        complete(batch, false);
+      else
+        write(batch);
     }
     if (stop) break;
   }
+  std::lock_guard lk(mutex_);
+  writer_done_ = true;
+  wake_.notify_all();
 }
 
-void pg_store::set_problem(std::optional<std::string> p) {
-  available_.store(!p);
+void pg_store::set_health(health h, const std::string& public_text, const std::string& reason) {
   std::string line;
   {
     std::lock_guard lk(health_mutex_);
-    // One line per change of state: a new reason while failing (the session
-    // cut, then connections refused) replaces the text but is not logged.
-    const bool changed = problem_.has_value() != p.has_value();
-    if (!changed) {
-      problem_ = std::move(p);
-      return;
-    }
-    if (p)
-      line = "storage failure (database " + description_ + "): " + *p + "; answering 503 until it is back";
+    // One line per change of state: a new reason in the same state (the
+    // session cut, then connections refused) replaces the text but is not logged.
+    const bool changed = health_ != h;
+    health_ = h;
+    if (h == health::ok)
+      problem_.reset();
+    else
+      problem_ = public_text;
+    if (!changed) return;
+    if (h != health::ok)
+      line = "storage failure (database " + description_ + "): " + public_text + ": " + reason +
+             "; answering 503 until it is back";
     else
       line = "storage works again (database " + description_ + ")";
-    problem_ = std::move(p);
   }
   if (opts_.log) opts_.log(line);
 }
 
 void pg_store::close() {
   std::lock_guard once(close_mutex_);
-  {
-    std::lock_guard lk(mutex_);
-    closing_ = true;
-  }
+  std::unique_lock lk(mutex_);
+  closing_ = true;
   wake_.notify_all();
-  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+  if (writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) {
+    // Everything queued is committed first; a statement stuck past the
+    // writer's own timeout (a server that stopped answering) is cancelled.
+    if (!wake_.wait_for(lk, timeouts_.writer + std::chrono::seconds(1), [&] { return writer_done_; })) {
+      std::lock_guard c(conn_mutex_);
+      if (writer_conn_) writer_conn_->cancel();
+    }
+    lk.unlock();
+    writer_.join();
+  } else {
+    lk.unlock();
+  }
+  std::lock_guard c(conn_mutex_);
   writer_conn_.reset();
 }
 
@@ -643,7 +903,16 @@ bool pg_store::import_events(std::vector<event_row> events) {
     auto c = connect("import");
     std::set<std::int64_t> days, known;
     for (const auto& e : events) days.insert(e.received_at / k_day_ms);
-    ensure_partitions(*c, days, known);
+    // Beside running collectors a partition's DDL may wait its turn: for
+    // about 5 s in all, then the import fails as a whole.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        ensure_partitions(*c, days, known);
+        break;
+      } catch (const partition_busy&) {
+        if (attempt == 25) throw;
+      }
+    }
     c->exec("BEGIN");
     constexpr std::size_t chunk = 1000;
     for (std::size_t i = 0; i < events.size(); i += chunk) {
@@ -651,6 +920,9 @@ bool pg_store::import_events(std::vector<event_row> events) {
       for (std::size_t k = i; k < std::min(events.size(), i + chunk); ++k) rows.push_back(&events[k]);
       c->query(insert_sql_, insert_params(rows));
     }
+    std::string list = "{";
+    for (std::int64_t d : days) list += (list.size() > 1 ? "," : "") + std::to_string(d);
+    c->query("INSERT INTO day_changes(day) SELECT unnest($1::integer[]) ON CONFLICT DO NOTHING", {list + "}"});
     c->exec("COMMIT");
     return true;
   } catch (const std::exception& e) {
@@ -715,9 +987,8 @@ std::int64_t pg_store::active_nodes_since(clock_ms since) {
 std::unique_ptr<export_cursor> pg_store::open_export() {
   std::string select = "SELECT (extract(epoch FROM received_at) * 1000)::bigint";
   for (const auto& c : columns_) select += ", " + pg::quote_ident(c.name);
-  // Oldest first by id. No index on id (it would cost every insert a second
-  // index write): PostgreSQL sorts, spilling to disk for a large table.
-  select += " FROM events ORDER BY id";
+  // Oldest day first, by id within a day (pg_export_cursor). No index on id
+  // (it would cost every insert a second index write): a day is sorted at a time.
   try {
     return std::make_unique<pg_export_cursor>(connect("export"), columns_, select);
   } catch (const pg::error& e) {
@@ -727,13 +998,20 @@ std::unique_ptr<export_cursor> pg_store::open_export() {
 
 bool pg_store::probe_write() {
   try {
-    auto c = connect("probe");
+    auto c = connect("probe", session::writer);
+    // What a batch needs, within the writer's bounds: the lock an insert
+    // takes on events, and a committed write.
+    c->exec("BEGIN");
+    c->exec("LOCK TABLE events IN ROW EXCLUSIVE MODE");
     c->query(
         "INSERT INTO collector_meta(key, value) VALUES ('last_write_probe', now()::text) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    c->exec("COMMIT");
   } catch (const pg::error&) {
     return false;
   }
+  // A commit succeeded: a store that could not write can again.
+  if (health_now() == health::cannot_write) set_health(health::ok);
   {
     std::lock_guard lk(mutex_);
     reconnect_now_ = true;  // the writer need not wait for its backoff
@@ -748,41 +1026,67 @@ void pg_store::refresh_disk_bytes(pg::connection& c) {
   const auto v = c.value(
       "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
       "WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND "
-      "(c.relname IN ('day_summary', 'day_field_counts', 'collector_meta', 'collector_schema') OR "
+      "(c.relname IN ('day_summary', 'day_field_counts', 'day_changes', 'collector_meta', 'collector_schema') OR "
       "c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events'::regclass))");
   if (v) disk_bytes_.store(static_cast<std::uint64_t>(to_int64(v->c_str())));
 }
 
 bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
 
-// The day partitions that exist: day number -> table name.
-std::map<std::int64_t, std::string> partitions(pg::connection& c) {
-  std::map<std::int64_t, std::string> out;
-  auto r = c.query(
-      "SELECT c.relname, (extract(epoch FROM substring(pg_get_expr(c.relpartbound, c.oid) FROM '''([^'']+)''')"
-      "::timestamptz) / 86400)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-      "WHERE i.inhparent = 'events'::regclass");
-  for (int i = 0; i < PQntuples(r.get()); ++i) out[to_int64(PQgetvalue(r.get(), i, 1))] = PQgetvalue(r.get(), i, 0);
-  return out;
-}
+// While a maintenance pass runs: cancels its statement once `cancel` is set,
+// so that a stop does not wait for a long statement. Polls the flag (it is
+// a plain atomic, with nothing to wait on) every 50 ms; stops with the pass.
+class cancel_watch {
+ public:
+  cancel_watch(pg::connection& c, const std::atomic<bool>* cancel) {
+    if (!cancel) return;
+    thread_ = std::thread([this, &c, cancel] {
+      std::unique_lock lk(m_);
+      while (!done_) {
+        if (cancel->load()) {
+          c.cancel();
+          return;
+        }
+        cv_.wait_for(lk, std::chrono::milliseconds(50));
+      }
+    });
+  }
+  ~cancel_watch() {
+    {
+      std::lock_guard lk(m_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 maintenance_report pg_store::run_maintenance(const maintenance_request& request) {
   maintenance_report report;
   std::unique_ptr<pg::connection> c;
   try {
     c = connect("maintenance");
+    cancel_watch watch(*c, request.cancel);
+    // Every instance: a cheap catalog read, no lock needed.
+    refresh_disk_bytes(*c);
     const std::string key = std::to_string(k_lock_space) + ", " + std::to_string(k_maintenance_lock);
     bool locked = c->value("SELECT pg_try_advisory_lock(" + key + ")") == "t";
     if (!locked && request.lock_wait.count() > 0) {
       // A bounded wait: lock_timeout applies to advisory locks too.
-      c->exec(("SET lock_timeout = " + std::to_string(request.lock_wait.count())).c_str());
+      c->exec("SET lock_timeout = " + std::to_string(request.lock_wait.count()));
       try {
-        c->exec(("SELECT pg_advisory_lock(" + key + ")").c_str());
+        c->exec("SELECT pg_advisory_lock(" + key + ")");
         locked = true;
       } catch (const pg::error& e) {
         if (e.connection_lost() || e.sqlstate() != "55P03") throw;  // 55P03: lock_not_available
       }
-      c->exec("SET lock_timeout = 0");
+      c->exec("SET lock_timeout = " + std::to_string(timeouts_.reads.count()));
     }
     if (!locked) {
       report.ran = false;
@@ -796,86 +1100,91 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
       return report;
     }
 
-    // Partitions ahead, for the request's day and the clock's.
+    // Partitions ahead, for the request's day and the clock's. One whose
+    // DDL lock is not granted at once is left for the next pass.
     std::set<std::int64_t> ahead, known;
     for (std::int64_t today : {request.now / k_day_ms, now_ms() / k_day_ms})
       for (std::int64_t d = today; d <= today + k_days_ahead; ++d) ahead.insert(d);
-    ensure_partitions(*c, ahead, known);
-
-    // Aggregation: in one snapshot, every unsealed day whose raw rows changed
-    // (count or max id) since its aggregates were written.
-    struct computed {
-      std::int64_t day, rows, max_id, active;
-      value_counts counts;  // "field\0value" -> nodes, folded per field
-    };
-    std::vector<computed> out;
-    c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, bool>> known_days;
-    {
-      auto r = c->query("SELECT day, raw_rows, max_id, sealed FROM day_summary");
-      for (int i = 0; i < PQntuples(r.get()); ++i)
-        known_days[to_int64(PQgetvalue(r.get(), i, 0))] = {to_int64(PQgetvalue(r.get(), i, 1)),
-                                                           to_int64(PQgetvalue(r.get(), i, 2)),
-                                                           PQgetvalue(r.get(), i, 3)[0] == 't'};
+    for (std::int64_t d : ahead) {
+      try {
+        ensure_partitions(*c, {d}, known);
+      } catch (const partition_busy&) {
+      }
     }
-    const auto parts = partitions(*c);
+
+    // Aggregation: today and yesterday (by the request's clock and the real
+    // one), and the days whose raw events changed otherwise (day_changes:
+    // erasure, import, late arrivals). Nothing else is scanned.
+    auto parts = partitions(*c);
+    std::set<std::int64_t> days;
+    for (std::int64_t today : {request.now / k_day_ms, now_ms() / k_day_ms}) days.insert({today, today - 1});
+    {
+      auto r = c->query("SELECT day FROM day_changes");
+      for (int i = 0; i < PQntuples(r.get()); ++i) days.insert(to_int64(PQgetvalue(r.get(), i, 0)));
+    }
     std::string lateral;
     for (const auto& col : columns_) {
       if (col.k == column::kind::uuid) continue;
       if (!lateral.empty()) lateral += ", ";
-      lateral += "('" + col.name + "', l." + pg::quote_ident(col.name) + "::text)";
+      lateral += "(" + pg::quote_literal(col.name) + ", l." + pg::quote_ident(col.name) + "::text)";
     }
-    for (const auto& [day, table] : parts) {
+    for (std::int64_t day : days) {
       if (cancelled(request.cancel)) break;
-      auto it = known_days.find(day);
-      if (it != known_days.end() && std::get<2>(it->second)) continue;  // sealed: final
-      auto st = c->query("SELECT count(*), coalesce(max(id), 0) FROM " + table);
-      const std::int64_t rows = to_int64(PQgetvalue(st.get(), 0, 0));
-      const std::int64_t max_id = to_int64(PQgetvalue(st.get(), 0, 1));
-      if (rows == 0) continue;  // as SQLite: a day without raw events has nothing to count
-      if (it != known_days.end() && std::get<0>(it->second) == rows && std::get<1>(it->second) == max_id) continue;
-      computed d{day, rows, max_id, 0, {}};
-      // Each node's last event of the day; per field, nodes per value as
-      // text (booleans true/false, integers in decimal: aggregate_value_text).
-      const std::string last = "WITH l AS (SELECT DISTINCT ON (uuid) * FROM " + table + " ORDER BY uuid, id DESC) ";
-      d.active = to_int64(c->value(last + "SELECT count(*) FROM l")->c_str());
-      auto counts = c->query(last + "SELECT x.f, x.v, count(*) FROM l CROSS JOIN LATERAL (VALUES " + lateral +
-                             ") AS x(f, v) WHERE x.v IS NOT NULL GROUP BY x.f, x.v");
-      std::map<std::string, value_counts> by_field;
-      for (int i = 0; i < PQntuples(counts.get()); ++i)
-        by_field[PQgetvalue(counts.get(), i, 0)].emplace_back(PQgetvalue(counts.get(), i, 1),
-                                                              to_int64(PQgetvalue(counts.get(), i, 2)));
-      for (auto& [field, values] : by_field)
-        for (auto& [value, n] : fold_values(std::move(values))) d.counts.emplace_back(field + '\0' + value, n);
-      out.push_back(std::move(d));
-    }
-    c->exec("COMMIT");
-    for (const auto& d : out) {
-      if (cancelled(request.cancel)) break;
+      const std::string d = std::to_string(day);
+      // Read committed, one statement for the counts: the day_changes row
+      // is deleted first, so a change committed after that statement's
+      // snapshot writes it again (its insert waits for this transaction).
       c->exec("BEGIN");
-      const auto sealed = c->value("SELECT sealed FROM day_summary WHERE day = $1 FOR UPDATE", {std::to_string(d.day)});
-      if (sealed && *sealed == "t") {
+      c->query("DELETE FROM day_changes WHERE day = $1", {d});
+      const auto sealed = c->value("SELECT sealed FROM day_summary WHERE day = $1 FOR UPDATE", {d});
+      const auto part = parts.find(day);
+      if ((sealed && *sealed == "t") || part == parts.end()) {
         c->exec("COMMIT");
         continue;
       }
-      c->query("DELETE FROM day_field_counts WHERE day = $1", {std::to_string(d.day)});
-      std::string fields = "{", values = "{", nodes = "{";
-      for (const auto& [fv, n] : d.counts) {
-        const auto nul = fv.find('\0');
-        if (fields.size() > 1) fields += ',', values += ',', nodes += ',';
-        append_array_text(fields, std::string_view(fv).substr(0, nul));
-        append_array_text(values, std::string_view(fv).substr(nul + 1));
-        nodes += std::to_string(n);
+      const auto table = pg::quote_ident(part->second);
+      auto st = c->query("SELECT count(*), coalesce(max(id), 0) FROM " + table);
+      const std::int64_t rows = to_int64(PQgetvalue(st.get(), 0, 0));
+      const std::int64_t max_id = to_int64(PQgetvalue(st.get(), 0, 1));
+      if (rows == 0) {  // as SQLite: a day without raw events has nothing to count
+        c->exec("COMMIT");
+        continue;
       }
+      // Each node's last event of the day, computed once; the first row
+      // (field NULL) is the number of nodes; then per field, nodes per value
+      // as text (booleans true/false, integers in decimal: aggregate_value_text).
+      auto counts = c->query("WITH l AS MATERIALIZED (SELECT DISTINCT ON (uuid) * FROM " + table +
+                             " ORDER BY uuid, id DESC) SELECT NULL::text, NULL::text, count(*) FROM l UNION ALL "
+                             "SELECT x.f, x.v, count(*) FROM l CROSS JOIN LATERAL (VALUES " + lateral +
+                             ") AS x(f, v) WHERE x.v IS NOT NULL GROUP BY x.f, x.v");
+      std::int64_t active = 0;
+      std::map<std::string, value_counts> by_field;
+      for (int i = 0; i < PQntuples(counts.get()); ++i) {
+        if (PQgetisnull(counts.get(), i, 0)) {
+          active = to_int64(PQgetvalue(counts.get(), i, 2));
+          continue;
+        }
+        by_field[PQgetvalue(counts.get(), i, 0)].emplace_back(PQgetvalue(counts.get(), i, 1),
+                                                              to_int64(PQgetvalue(counts.get(), i, 2)));
+      }
+      std::string fields = "{", values = "{", nodes = "{";
+      for (auto& [field, vals] : by_field)
+        for (auto& [value, n] : fold_values(std::move(vals))) {
+          if (fields.size() > 1) fields += ',', values += ',', nodes += ',';
+          append_array_text(fields, field);
+          append_array_text(values, value);
+          nodes += std::to_string(n);
+        }
+      c->query("DELETE FROM day_field_counts WHERE day = $1", {d});
       c->query(
           "INSERT INTO day_field_counts(day, field, value, nodes) SELECT $1, f, v, n FROM "
           "unnest($2::text[], $3::text[], $4::bigint[]) AS u(f, v, n)",
-          {std::to_string(d.day), fields + "}", values + "}", nodes + "}"});
+          {d, fields + "}", values + "}", nodes + "}"});
       c->query(
           "INSERT INTO day_summary(day, active_nodes, raw_rows, max_id) VALUES ($1, $2, $3, $4) "
           "ON CONFLICT (day) DO UPDATE SET active_nodes = excluded.active_nodes, raw_rows = excluded.raw_rows, "
           "max_id = excluded.max_id",
-          {std::to_string(d.day), std::to_string(d.active), std::to_string(d.rows), std::to_string(d.max_id)});
+          {d, std::to_string(active), std::to_string(rows), std::to_string(max_id)});
       c->exec("COMMIT");
       ++report.days_aggregated;
     }
@@ -893,7 +1202,7 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
         const std::string key = "uuid_index_packed:" + table;
         if (c->value("SELECT 1 FROM collector_meta WHERE key = $1", {key})) continue;
         if (!c->value("SELECT to_regclass($1)::text", {table})) continue;
-        c->exec(("REINDEX TABLE CONCURRENTLY " + table).c_str());
+        c->exec("REINDEX TABLE CONCURRENTLY " + pg::quote_ident(table));
         c->query("INSERT INTO collector_meta(key, value) VALUES ($1, now()::text) ON CONFLICT (key) DO NOTHING", {key});
         break;
       }
@@ -911,17 +1220,17 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
         if (cancelled(request.cancel)) break;
         const bool aggregated =
             c->value("SELECT 1 FROM day_summary WHERE day = $1", {std::to_string(day)}).has_value();
-        const std::int64_t rows = to_int64(c->value("SELECT count(*) FROM " + table)->c_str());
+        const std::int64_t rows = to_int64(c->value("SELECT count(*) FROM " + pg::quote_ident(table))->c_str());
         if (rows > 0 && !aggregated) {
           ++report.days_skipped;
           continue;
         }
         try {
           c->exec("BEGIN");
-          c->exec("SET LOCAL lock_timeout = 200");
+          c->exec("SET LOCAL lock_timeout = " + std::to_string(timeouts_.ddl_lock.count()));
           c->query("UPDATE day_summary SET sealed = true WHERE day = $1", {std::to_string(day)});
-          const std::int64_t n = to_int64(c->value("SELECT count(*) FROM " + table)->c_str());
-          c->exec(("DROP TABLE " + table).c_str());
+          const std::int64_t n = to_int64(c->value("SELECT count(*) FROM " + pg::quote_ident(table))->c_str());
+          c->exec("DROP TABLE " + pg::quote_ident(table));
           c->query("DELETE FROM collector_meta WHERE key = $1", {"uuid_index_packed:" + table});
           c->exec("COMMIT");
           report.rows_deleted += n;
@@ -934,6 +1243,8 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
     }
     refresh_disk_bytes(*c);
   } catch (const pg::error& e) {
+    // Cancelled by a stop: the next pass resumes.
+    if (cancelled(request.cancel) && !e.connection_lost() && e.sqlstate() == "57014") return report;
     throw std::runtime_error(std::string("PostgreSQL: maintenance: ") + e.what());
   }
   return report;  // the session ends with `c`, and the lock with it
@@ -941,9 +1252,10 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
 
 }  // namespace
 
-std::unique_ptr<storage> open_pg_store(const std::string& uri, storage_options opts) {
+std::unique_ptr<storage> open_pg_store(const std::string& uri, storage_options opts, bool must_exist,
+                                       pg_timeouts timeouts) {
   try {
-    return std::make_unique<pg_store>(uri, std::move(opts));
+    return std::make_unique<pg_store>(uri, std::move(opts), must_exist, timeouts);
   } catch (const pg::error& e) {
     throw std::runtime_error(e.what());
   }
