@@ -84,7 +84,7 @@ std::string redact_db(std::string_view db) {
 }
 
 std::unique_ptr<storage> open_storage(const std::string& db, storage_options opts, bool must_exist) {
-  if (is_postgresql_uri(db)) return open_pg_store(db, std::move(opts));
+  if (is_postgresql_uri(db)) return open_pg_store(db, std::move(opts), must_exist);
   if (must_exist) {
     struct stat st {};
     if (::stat(db.c_str(), &st) != 0) throw std::runtime_error("--db " + db + ": no such database");
