@@ -148,6 +148,19 @@ result connection::query(const std::string& sql, const std::vector<std::optional
                sql);
 }
 
+result connection::execute(const char* name, const std::string& sql,
+                           const std::vector<std::optional<std::string>>& params) {
+  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+    check(PQprepare(conn_.get(), name, sql.c_str(), 0, nullptr), sql);
+    prepared_.emplace_back(name);
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecPrepared(conn_.get(), name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0),
+               sql);
+}
+
 std::optional<std::string> connection::value(const std::string& sql,
                                              const std::vector<std::optional<std::string>>& params) {
   auto r = query(sql, params);

@@ -84,6 +84,9 @@ class connection {
   void exec(const std::string& sql) { exec(sql.c_str()); }
   // One statement with text parameters (nullopt: NULL). Throws pg::error.
   result query(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
+  // Runs `sql` as the named prepared statement of this session, preparing
+  // it (parsed and analysed once) at its first use. Throws pg::error.
+  result execute(const char* name, const std::string& sql, const std::vector<std::optional<std::string>>& params);
   // The first column of the first row, nullopt for NULL or no row.
   std::optional<std::string> value(const std::string& sql, const std::vector<std::optional<std::string>>& params = {});
 
@@ -97,6 +100,7 @@ class connection {
     void operator()(PGconn* c) const { PQfinish(c); }
   };
   std::vector<std::string> secrets_;
+  std::vector<std::string> prepared_;  // names of the statements prepared on this session
   std::unique_ptr<PGconn, finish> conn_;
   std::mutex cancel_mutex_;
   PGcancel* cancel_ = nullptr;  // with cancel_mutex_

@@ -17,7 +17,10 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <limits>
 #include <thread>
+
+#include <pthread.h>
 
 namespace telemetry_collector {
 
@@ -30,6 +33,9 @@ constexpr int k_migration_lock = k_pg_migration_lock;
 // Partitions exist for today and this many days ahead, so ingest never
 // waits for DDL (a CREATE ... PARTITION OF locks the parent table).
 constexpr int k_days_ahead = 3;
+
+// The name of the writer session's prepared batch INSERT.
+constexpr const char* k_insert_statement = "telemetry_insert_events";
 
 using params = std::vector<std::optional<std::string>>;
 
@@ -391,7 +397,10 @@ pg_store::pg_store(std::string uri, storage_options opts, bool must_exist, pg_ti
     }
   }
   refresh_disk_bytes(*writer_conn_);
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "db-writer");  // as the SQLite engine's: shows in top -H, perf, gdb
+    writer_loop();
+  });
 }
 
 std::unique_ptr<pg::connection> pg_store::connect(std::string_view purpose, session kind) {
@@ -670,7 +679,11 @@ void pg_store::run_batch(std::vector<job>& batch) {
   try {
     std::vector<const event_row*> rows;
     auto flush = [&] {
-      if (!rows.empty()) c.query(insert_sql_, insert_params(rows));
+      // Prepared once per session (parsed and analysed once, not once per
+      // batch): measured 536 against 802 us for a 10-row batch's
+      // transaction, 756 against 1055 for 25 rows (docs/performance.md),
+      // the largest fixed cost of a commit after the flush.
+      if (!rows.empty()) c.execute(k_insert_statement, insert_sql_, insert_params(rows));
       rows.clear();
     };
     for (auto& j : batch) {
@@ -1197,8 +1210,13 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
     // day per pass keeps a pass short.
     if (!cancelled(request.cancel)) {
       const std::int64_t today = now_ms() / k_day_ms;
+      // Not a day this pass's retention is about to drop: packing it would
+      // be work thrown away (measured: 1.0 s of a 7.2 s pass over 1M rows).
+      const std::int64_t first_kept_day =
+          request.retention ? request.now / k_day_ms - request.retention_days : std::numeric_limits<std::int64_t>::min();
       for (const auto& [day, table] : parts) {
         if (day >= today) break;
+        if (day < first_kept_day) continue;
         const std::string key = "uuid_index_packed:" + table;
         if (c->value("SELECT 1 FROM collector_meta WHERE key = $1", {key})) continue;
         if (!c->value("SELECT to_regclass($1)::text", {table})) continue;
