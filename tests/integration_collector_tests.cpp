@@ -52,20 +52,6 @@ std::string post_text(const std::string& body, bool keep_alive = true) {
          std::to_string(body.size()) + "\r\n" + (keep_alive ? "" : "Connection: close\r\n") + "\r\n" + body;
 }
 
-// Reads until the peer closes or `timeout`; what arrived.
-std::string read_all(tcp::socket& s, std::chrono::milliseconds timeout) {
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const auto n = ::recv(s.native_handle(), buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(integration_collector_tests)
@@ -332,7 +318,7 @@ BOOST_AUTO_TEST_CASE(slow_clients_time_out) {
   auto s = connect_raw(ioc, c.port());
   asio::write(s, asio::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")));
   const auto t0 = std::chrono::steady_clock::now();
-  const auto got = read_all(s, 10s);  // returns when the collector closes
+  const auto got = read_until_closed(s, 10s);  // returns when the collector closes
   const auto waited = std::chrono::steady_clock::now() - t0;
   BOOST_TEST(got.empty());
   BOOST_TEST(waited < 8s);
@@ -351,10 +337,10 @@ BOOST_AUTO_TEST_CASE(sigterm_lets_a_request_in_flight_finish) {
   c.process().signal(SIGTERM);
   BOOST_TEST(wait_until([&] { return c.log().find("shutting down") != std::string::npos; }, 5s));
   // The idle connection is closed at once; the busy one gets its answer.
-  BOOST_TEST(read_all(idle, 5s).empty());
+  BOOST_TEST(read_until_closed(idle, 5s).empty());
   std::this_thread::sleep_for(100ms);
   asio::write(busy, asio::buffer(req.substr(40)));
-  const auto answer = read_all(busy, 5s);
+  const auto answer = read_until_closed(busy, 5s);
   BOOST_TEST(answer.starts_with("HTTP/1.1 200"), answer);
   BOOST_TEST(answer.find("Connection: close") != std::string::npos);
   BOOST_TEST(c.process().wait_exit(10s) == 0);

@@ -430,6 +430,21 @@ flat_event flat_event::from_object(const boost::json::object& event, const std::
   return out;
 }
 
+boost::json::object to_object(const flat_event& event) {
+  boost::json::object out;
+  out.reserve(event.size());
+  for (std::size_t i = 0; i < event.size(); ++i) {
+    const auto& v = event.at(i);
+    switch (v.t) {
+      case flat_event::type::absent: break;
+      case flat_event::type::boolean: out[event.names()[i]] = v.boolean; break;
+      case flat_event::type::integer: out[event.names()[i]] = v.integer; break;
+      case flat_event::type::string: out[event.names()[i]] = event.string_at(i); break;
+    }
+  }
+  return out;
+}
+
 std::size_t flat_event::index_of(std::string_view name) const {
   for (std::size_t i = 0; i < names_->size(); ++i)
     if ((*names_)[i] == name) return i;

@@ -69,6 +69,10 @@ class flat_event {
   const std::vector<std::string>* names_ = nullptr;
 };
 
+// The event as a JSON object (absent values left out): the inverse of
+// flat_event::from_object.
+boost::json::object to_object(const flat_event& event);
+
 struct schema_verdict {
   bool ok = true;
   std::string field;   // the offending member; empty when the document as a whole is wrong

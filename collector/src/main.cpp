@@ -281,11 +281,13 @@ int serve(const std::vector<std::string>& args) {
 
 // The CLI commands that read or maintain a database never create one.
 std::unique_ptr<storage> open_existing(const std::string& db) {
-  struct stat st {};
-  if (!is_postgresql_uri(db) && ::stat(db.c_str(), &st) != 0) throw usage_error("--db " + db + ": no such database");
   storage_options opts;
   opts.log = &log_line;
-  return open_storage(db, opts, true);
+  try {
+    return open_storage(db, opts, true);
+  } catch (const no_such_database& e) {
+    throw usage_error(e.what());  // a wrong --db is a usage error (exit 2)
+  }
 }
 
 int export_command(const std::vector<std::string>& args) {

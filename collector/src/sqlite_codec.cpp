@@ -111,21 +111,6 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-boost::json::object to_object(const flat_event& event) {
-  boost::json::object out;
-  out.reserve(event.size());
-  for (std::size_t i = 0; i < event.size(); ++i) {
-    const auto& v = event.at(i);
-    switch (v.t) {
-      case flat_event::type::absent: break;
-      case flat_event::type::boolean: out[event.names()[i]] = v.boolean; break;
-      case flat_event::type::integer: out[event.names()[i]] = v.integer; break;
-      case flat_event::type::string: out[event.names()[i]] = event.string_at(i); break;
-    }
-  }
-  return out;
-}
-
 std::string event_encoder::encode(const flat_event& event) const {
   if (layout_ == 0 || event.names() != fields_) return encode(to_object(event));
   std::string out;

@@ -45,8 +45,6 @@ class event_encoder {
   std::vector<std::string> fields_;
 };
 
-// The event read by compiled_schema::read_flat as an object.
-boost::json::object to_object(const flat_event& event);
 
 // Appends `s` as a JSON string (quoted, escaped as Boost.JSON's serializer does).
 void append_json_string(std::string& out, std::string_view s);

@@ -18,21 +18,7 @@ clock_ms now_ms() {
       .count();
 }
 
-boost::json::object event_object(const event_row& row) {
-  const auto& e = row.values;
-  boost::json::object out;
-  out.reserve(e.size());
-  for (std::size_t i = 0; i < e.size(); ++i) {
-    const auto& v = e.at(i);
-    switch (v.t) {
-      case flat_event::type::absent: break;
-      case flat_event::type::boolean: out[e.names()[i]] = v.boolean; break;
-      case flat_event::type::integer: out[e.names()[i]] = v.integer; break;
-      case flat_event::type::string: out[e.names()[i]] = e.string_at(i); break;
-    }
-  }
-  return out;
-}
+boost::json::object event_object(const event_row& row) { return to_object(row.values); }
 
 event_row make_row(const boost::json::object& event, const std::vector<std::string>& fields, clock_ms received_at) {
   event_row row;
@@ -87,7 +73,7 @@ std::unique_ptr<storage> open_storage(const std::string& db, storage_options opt
   if (is_postgresql_uri(db)) return open_pg_store(db, std::move(opts), must_exist);
   if (must_exist) {
     struct stat st {};
-    if (::stat(db.c_str(), &st) != 0) throw std::runtime_error("--db " + db + ": no such database");
+    if (::stat(db.c_str(), &st) != 0) throw no_such_database("--db " + db + ": no such database");
   }
   return std::make_unique<sqlite_store>(db, std::move(opts));
 }

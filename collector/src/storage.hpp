@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -169,8 +170,14 @@ bool is_postgresql_uri(std::string_view db);
 // The URI with the password (if any) replaced by "****"; anything else as it is.
 std::string redact_db(std::string_view db);
 
+// Thrown by open_storage when `must_exist` and a SQLite path names no file.
+struct no_such_database : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // A SQLite path (created 0600 if missing, unless `must_exist`) or a libpq
-// URI. Throws std::runtime_error naming the database (redacted) and the reason.
+// URI (`must_exist`: no schema is created or migrated). Throws
+// std::runtime_error naming the database (redacted) and the reason.
 std::unique_ptr<storage> open_storage(const std::string& db, storage_options opts, bool must_exist = false);
 
 }  // namespace telemetry_collector

@@ -93,13 +93,7 @@ void posting_clients::stop() {
     if (t.joinable()) t.join();
 }
 
-std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout) {
-  asio::io_context ioc;
-  tcp::socket s(ioc);
-  boost::system::error_code ec;
-  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-  if (ec) return {};
-  asio::write(s, asio::buffer(request), ec);
+std::string read_until_closed(tcp::socket& s, std::chrono::milliseconds timeout) {
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string out;
@@ -110,6 +104,16 @@ std::string raw_exchange(unsigned short port, const std::string& request, std::c
     out.append(buf, static_cast<std::size_t>(n));
   }
   return out;
+}
+
+std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  boost::system::error_code ec;
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return {};
+  asio::write(s, asio::buffer(request), ec);
+  return read_until_closed(s, timeout);
 }
 
 std::string fresh_db(const std::string& engine, const std::filesystem::path& dir) {

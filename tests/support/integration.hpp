@@ -181,6 +181,9 @@ class posting_clients {
   std::vector<std::thread> threads_;
 };
 
+// Reads from `s` until the peer closes or `timeout` passes; what arrived.
+std::string read_until_closed(boost::asio::ip::tcp::socket& s, std::chrono::milliseconds timeout);
+
 // Sends `request` as it is on a fresh connection to 127.0.0.1:port and
 // returns what arrives until the peer closes or `timeout` passes.
 std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout = 10s);
