@@ -3,6 +3,7 @@
 // raw events only as long as allowed, erases on request, and serves
 // aggregates.
 
+#include "log.hpp"
 #include "maintenance_runner.hpp"
 #include "ndjson.hpp"
 #include "retention.hpp"
@@ -10,6 +11,7 @@
 #include "server.hpp"
 #include "sqlite_backup.hpp"
 #include "storage.hpp"
+#include "version.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -25,10 +27,13 @@
 
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <pthread.h>
 
@@ -38,21 +43,47 @@ using namespace telemetry_collector;
 
 namespace {
 
+constexpr const char* k_program = "telemetry-collector";
+
 constexpr const char* k_usage = R"(USAGE
   telemetry-collector serve --listen ADDR:PORT --db DB [options]
+  telemetry-collector serve --config FILE [options]
   telemetry-collector export --db DB
   telemetry-collector import --db DB FILE
   telemetry-collector cleanup --db DB [--retention-days N]
   telemetry-collector backup --db PATH DEST
+  telemetry-collector COMMAND --help     that command's options
+  telemetry-collector --version
+
+serve     receives events, serves the API, the dashboard and /metrics
+export    writes every raw event as NDJSON to stdout
+import    reads that NDJSON into a database, all of it or nothing
+cleanup   one aggregation and retention pass now
+backup    a consistent copy of a SQLite database, taken while the collector runs
 
 DB is a SQLite file path (created 0600 if missing, by serve and import), or a
 PostgreSQL connection URI, postgresql://USER@HOST:PORT/DBNAME (also
 postgres://); its password comes from the URI, PGPASSFILE or PGPASSWORD, as
 libpq reads them, and is never logged.
 
-serve options:
+Log lines (stderr, or serve's --log-file) are "TIME LEVEL MESSAGE": an RFC 3339
+UTC time with milliseconds, info, warning or error, and the message.
+Exit codes: 0 done, 1 failed, 2 a usage error (the message names the option).
+)";
+
+constexpr const char* k_serve_usage = R"(USAGE
+  telemetry-collector serve --listen ADDR:PORT --db DB [options]
+  telemetry-collector serve --config FILE [options]
+
+Receives events (POST /), serves the API, the dashboard and /metrics.
+
+options:
+  --config FILE             read the options below from FILE: one "key = value" a line, the key
+                            being the option's name without "--" (private-stats = true), "#"
+                            starts a comment; an option also given on the command line takes
+                            the command line's value. Example: docs/collector.conf.example
   --listen ADDR:PORT        where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
-  --db DB                   the database: a SQLite path or a PostgreSQL URI (above)
+  --db DB                   the database: a SQLite path or a PostgreSQL URI (telemetry-collector --help)
   --retention-days N        keep raw events N whole UTC days, 1-730 (default 90)
   --admin-token-file F      enables the admin API (GET /v1/export, DELETE /v1/nodes/UUID)
                             for "Authorization: Bearer <first line of F>"
@@ -65,21 +96,77 @@ serve options:
   --aggregate-every SECONDS refresh today's aggregates this often (default 60)
   --max-connections-per-peer N
                             connections from one address at most (default: no limit)
-
-export    writes every raw event as NDJSON to stdout:
-          {"received_at": "<RFC 3339 UTC>", "event": {...}}
-import    reads that NDJSON from FILE ("-": stdin); every line is validated and
-          nothing is imported unless all are good
-cleanup   one aggregation and retention pass now (PostgreSQL: waits up to 30 s
-          for a pass a running collector may be making)
-backup    SQLite: a consistent copy of the database in DEST (a new file, mode
-          0600), taken while the collector runs; restore: stop the collector
-          and put DEST in place of the database. PostgreSQL: use pg_dump
+  --log-file PATH           append the log to PATH (created 0640) instead of writing it to stderr
+  --log-format text|json    text (default): "TIME LEVEL MESSAGE" lines; json: one object a line,
+                            {"time": ..., "level": ..., "message": ...}
+  -h, --help                this text
 
 The address actually bound is logged as "listening on ADDR:PORT".
+Signals: SIGTERM, SIGINT: finish the requests in flight (at most 10 s) and
+exit; a second one exits at once. SIGHUP: reopen --log-file (after logrotate
+moved it) and reload --tls-cert and --tls-key for new connections; a file
+that cannot be loaded is logged and the previous certificate kept.
 )";
 
-void log_line(const std::string& s) { std::cerr << "telemetry-collector: " << s << std::endl; }
+constexpr const char* k_export_usage = R"(USAGE
+  telemetry-collector export --db DB
+
+Writes every raw event as NDJSON to stdout, one snapshot however long it takes:
+  {"received_at": "<RFC 3339 UTC>", "event": {...}}
+Never creates a database.
+
+options:
+  --db DB      a SQLite path or a PostgreSQL URI (telemetry-collector --help)
+  -h, --help   this text
+)";
+
+constexpr const char* k_import_usage = R"(USAGE
+  telemetry-collector import --db DB FILE
+
+Reads export's NDJSON from FILE ("-": stdin). Every line is validated and
+nothing is imported unless all are good; then all of it is imported in one
+transaction. Creates a missing SQLite file.
+
+options:
+  --db DB      a SQLite path or a PostgreSQL URI (telemetry-collector --help)
+  -h, --help   this text
+)";
+
+constexpr const char* k_cleanup_usage = R"(USAGE
+  telemetry-collector cleanup --db DB [--retention-days N]
+
+One aggregation and retention pass now: raw events older than N whole UTC
+days are deleted once their days are aggregated. PostgreSQL: waits up to 30 s
+for a pass a running collector may be making. Never creates a database.
+
+options:
+  --db DB              a SQLite path or a PostgreSQL URI (telemetry-collector --help)
+  --retention-days N   1-730 (default 90)
+  -h, --help           this text
+)";
+
+constexpr const char* k_backup_usage = R"(USAGE
+  telemetry-collector backup --db PATH DEST
+
+SQLite: a consistent copy of the database in DEST (a new file, mode 0600),
+taken while the collector runs; restore: stop the collector and put DEST in
+place of the database. PostgreSQL: use pg_dump.
+
+options:
+  --db PATH    the SQLite database file
+  -h, --help   this text
+)";
+
+// The operator log of this process (stderr until serve's --log-file).
+logger& operator_log() {
+  static logger log;
+  return log;
+}
+
+void log_at(log_level level, const std::string& s) { operator_log().write(level, s); }
+void log_line(const std::string& s) { log_at(log_level::info, s); }
+void log_warning(const std::string& s) { log_at(log_level::warning, s); }
+void log_error(const std::string& s) { log_at(log_level::error, s); }
 
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -151,26 +238,84 @@ std::size_t raise_descriptor_limit() {
   return static_cast<std::size_t>(std::min(rl.rlim_cur, k_cap));
 }
 
-po::variables_map parse(const po::options_description& opts, const std::vector<std::string>& args,
-                        const po::positional_options_description* pos = nullptr) {
+// Parses a command's arguments. -h/--help (added here to every command)
+// prints `usage` and gives nullopt: the caller exits 0. Long options are
+// never abbreviated (an unknown one is reported, not guessed at).
+// `more`, if given, stores further values (a config file) before the
+// required options are checked.
+std::optional<po::variables_map> parse(const char* usage, const po::options_description& opts,
+                                       const std::vector<std::string>& args,
+                                       const po::positional_options_description* pos = nullptr,
+                                       const std::function<void(po::variables_map&)>& more = {}) {
+  po::options_description all;
+  all.add(opts).add_options()("help,h", "");
   po::variables_map vm;
   po::command_line_parser parser(args);
-  parser.options(opts);
+  parser.options(all);
+  parser.style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing);
   if (pos) parser.positional(*pos);
   po::store(parser.run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage;
+    return std::nullopt;
+  }
+  if (more) more(vm);
   po::notify(vm);
   return vm;
 }
 
+// An on/off option: "--retire" on the command line (or "--retire=false"),
+// "retire = true" in a config file.
+po::typed_value<bool>* flag() { return po::value<bool>()->implicit_value(true, ""); }
+bool flag_on(const po::variables_map& vm, const char* name) { return vm.count(name) && vm[name].as<bool>(); }
+
+// The options in `path` (Boost.ProgramOptions' config file syntax) into vm,
+// below those already there: the command line's win. An unknown key or a
+// bad value is a usage error naming the file.
+void store_config_file(const std::string& path, const po::options_description& opts, po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) throw usage_error("--config " + path + ": cannot read the file");
+  try {
+    po::store(po::parse_config_file(in, opts, false), vm);
+  } catch (const po::unknown_option& e) {
+    throw usage_error("--config " + path + ": unknown key \"" + e.get_option_name() +
+                      "\" (the keys are serve's options without \"--\"; see telemetry-collector serve --help)");
+  } catch (const po::error& e) {
+    throw usage_error("--config " + path + ": " + e.what());
+  }
+}
+
+log_format parse_log_format(const po::variables_map& vm) {
+  if (!vm.count("log-format")) return log_format::text;
+  const auto& v = vm["log-format"].as<std::string>();
+  if (v == "text") return log_format::text;
+  if (v == "json") return log_format::json;
+  throw usage_error("--log-format \"" + v + "\": expected text or json");
+}
+
 int serve(const std::vector<std::string>& args) {
-  po::options_description opts("serve options");
-  opts.add_options()("listen", po::value<std::string>()->required(), "")(
+  // Every serve option may come from --config's file too.
+  po::options_description file_opts("serve options");
+  file_opts.add_options()("listen", po::value<std::string>()->required(), "")(
       "db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "")(
-      "admin-token-file", po::value<std::string>(), "")("private-stats", "")("retire", "")(
+      "admin-token-file", po::value<std::string>(), "")("private-stats", flag(), "")("retire", flag(), "")(
       "tls-cert", po::value<std::string>(), "")("tls-key", po::value<std::string>(), "")(
       "threads", po::value<std::string>(), "")("idle-timeout", po::value<std::string>(), "")(
-      "aggregate-every", po::value<std::string>(), "")("max-connections-per-peer", po::value<std::string>(), "");
-  const auto vm = parse(opts, args);
+      "aggregate-every", po::value<std::string>(), "")("max-connections-per-peer", po::value<std::string>(), "")(
+      "log-file", po::value<std::string>(), "")("log-format", po::value<std::string>(), "");
+  po::options_description opts;
+  opts.add(file_opts).add_options()("config", po::value<std::string>(), "");
+  const auto parsed = parse(k_serve_usage, opts, args, nullptr, [&](po::variables_map& vm) {
+    if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), file_opts, vm);
+  });
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+
+  // Until the signal handlers are in place, a SIGHUP (meant for a reload)
+  // must not end the process.
+  std::signal(SIGHUP, SIG_IGN);
+  operator_log().set_format(parse_log_format(vm));
+  if (vm.count("log-file")) operator_log().open_file(vm["log-file"].as<std::string>());
 
   const auto ep = parse_listen(vm["listen"].as<std::string>());
   const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
@@ -184,27 +329,27 @@ int serve(const std::vector<std::string>& args) {
   handler_options handler;
   schema_validator validator(log_event_schema_text());
   handler.validator = &validator;
-  handler.retire = vm.count("retire") > 0;
-  handler.private_stats = vm.count("private-stats") > 0;
+  handler.retire = flag_on(vm, "retire");
+  handler.private_stats = flag_on(vm, "private-stats");
   if (vm.count("admin-token-file")) handler.admin_token = digest_token(read_admin_token(vm["admin-token-file"].as<std::string>()));
   if (handler.private_stats && !handler.admin_token)
     throw usage_error("--private-stats needs --admin-token-file (the token that unlocks the stats)");
 
-  std::optional<asio::ssl::context> tls;
   if (vm.count("tls-cert") != vm.count("tls-key")) throw usage_error("--tls-cert and --tls-key go together");
-  if (vm.count("tls-cert")) {
-    tls.emplace(asio::ssl::context::tls_server);
-    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
-    boost::system::error_code ec;
-    tls->use_certificate_chain_file(vm["tls-cert"].as<std::string>(), ec);
-    if (!ec) tls->use_private_key_file(vm["tls-key"].as<std::string>(), asio::ssl::context::pem, ec);
-    if (ec) throw usage_error("cannot load --tls-cert/--tls-key: " + ec.message());
+  const bool https = vm.count("tls-cert") > 0;
+  const std::string tls_cert = https ? vm["tls-cert"].as<std::string>() : "";
+  const std::string tls_key = https ? vm["tls-key"].as<std::string>() : "";
+  std::shared_ptr<asio::ssl::context> tls;
+  if (https) {
+    std::string error;
+    tls = load_server_tls(tls_cert, tls_key, error);
+    if (!tls) throw usage_error("--tls-cert/--tls-key: " + error);
   }
 
   const std::size_t descriptors = raise_descriptor_limit();
   storage_options store_options;
   store_options.serve = true;
-  store_options.log = &log_line;
+  store_options.log = &log_at;
   const auto store_ptr = open_storage(vm["db"].as<std::string>(), store_options);
   storage& store = *store_ptr;
   collector_metrics metrics;
@@ -212,20 +357,20 @@ int serve(const std::vector<std::string>& args) {
   asio::thread_pool exporters(2);
 
   server_context ctx;
-  ctx.tls = tls ? &*tls : nullptr;
+  ctx.tls.set(tls);
   ctx.handler = handler;
   ctx.actions.store = &store;
   ctx.actions.metrics = &metrics;
   ctx.actions.readers = &readers;
   ctx.actions.exporters = &exporters;
-  ctx.log = &log_line;
+  ctx.log = &log_at;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
   ctx.max_connections = connection_limit(descriptors);
   ctx.max_per_peer = static_cast<std::size_t>(per_peer);
 
   // Before any job can be queued: the maintenance runner queues its first at once.
   gather_completions(store);
-  maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_line);
+  maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_at);
 
   io_pool pool(threads);
   auto l = std::make_shared<listener>(pool, ep, ctx);
@@ -233,7 +378,7 @@ int serve(const std::vector<std::string>& args) {
   const auto bound = l->local_endpoint();
   const std::string addr =
       bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
-  log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.tls ? " (https)" : " (http)") +
+  log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (https ? " (https)" : " (http)") +
            (handler.retire ? " (retire mode: answering 410)" : "") + ", " + std::string(store.engine()) + " database " +
            store.description() +
            ", raw events kept " + std::to_string(retention_days) + " days, at most " +
@@ -261,11 +406,54 @@ int serve(const std::vector<std::string>& args) {
     drain_deadline.expires_after(k_drain);
     drain_deadline.async_wait([&](boost::system::error_code ec2) {
       signals.cancel();
-      if (!ec2) log_line("drain deadline reached; closing the remaining connections");
+      if (!ec2) log_warning("drain deadline reached; closing the remaining connections");
       pool.stop();
     });
     if (ctx.sessions.size() == 0) drain_deadline.cancel();
   });
+
+  // SIGHUP: reopen the log file (logrotate has moved it) and reload the
+  // certificate and key from the same paths (a renewal). New connections get
+  // the new context; connections in progress keep theirs. Whatever cannot be
+  // reloaded is logged as an error and the old one kept; SIGHUP never stops
+  // the collector.
+  asio::signal_set hangup(control, SIGHUP);
+  std::function<void()> wait_for_hangup = [&] {
+    hangup.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      std::vector<std::string> done;
+      bool failed = false;
+      if (const auto file = operator_log().file(); !file.empty()) {
+        const auto error = operator_log().reopen();
+        if (error.empty()) {
+          done.push_back("reopened the log file " + file);
+        } else {
+          log_error("SIGHUP: " + error);
+          failed = true;
+        }
+      }
+      if (https) {
+        std::string error;
+        if (auto fresh = load_server_tls(tls_cert, tls_key, error)) {
+          ctx.tls.set(std::move(fresh));
+          done.push_back("reloaded the TLS certificate " + tls_cert + " and key " + tls_key +
+                         " (for new connections)");
+        } else {
+          log_error("SIGHUP: " + error + "; keeping the certificate loaded before");
+          failed = true;
+        }
+      }
+      if (!done.empty()) {
+        std::string line = "SIGHUP: ";
+        for (std::size_t i = 0; i < done.size(); ++i) line += (i ? "; " : "") + done[i];
+        log_line(line);
+      } else if (!failed) {
+        log_line("SIGHUP: nothing to reload (no --log-file, no --tls-cert)");
+      }
+      wait_for_hangup();
+    });
+  };
+  wait_for_hangup();
 
   pool.run();
   // Sessions still queued in a stopped io_context are destroyed with it, later;
@@ -282,7 +470,7 @@ int serve(const std::vector<std::string>& args) {
 // The CLI commands that read or maintain a database never create one.
 std::unique_ptr<storage> open_existing(const std::string& db) {
   storage_options opts;
-  opts.log = &log_line;
+  opts.log = &log_at;
   try {
     return open_storage(db, opts, true);
   } catch (const no_such_database& e) {
@@ -293,7 +481,9 @@ std::unique_ptr<storage> open_existing(const std::string& db) {
 int export_command(const std::vector<std::string>& args) {
   po::options_description opts("export options");
   opts.add_options()("db", po::value<std::string>()->required(), "");
-  const auto vm = parse(opts, args);
+  const auto parsed = parse(k_export_usage, opts, args);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   const auto store = open_existing(vm["db"].as<std::string>());
   const auto cursor = store->open_export();  // one snapshot, however long the export takes
   std::string chunk;
@@ -311,7 +501,9 @@ int import_command(const std::vector<std::string>& args) {
   opts.add_options()("db", po::value<std::string>()->required(), "")("file", po::value<std::string>()->required(), "");
   po::positional_options_description pos;
   pos.add("file", 1);
-  const auto vm = parse(opts, args, &pos);
+  const auto parsed = parse(k_import_usage, opts, args, &pos);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   const std::string file = vm["file"].as<std::string>();
   std::ifstream in_file;
   std::istream* in = &std::cin;
@@ -327,25 +519,25 @@ int import_command(const std::vector<std::string>& args) {
   while (std::getline(*in, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto parsed = parse_import_line(line, validator);
-    if (!parsed.error.empty()) {
-      if (++errors <= 20) log_line(file + ":" + std::to_string(line_no) + ": " + parsed.error);
+    auto parsed_line = parse_import_line(line, validator);
+    if (!parsed_line.error.empty()) {
+      if (++errors <= 20) log_error(file + ":" + std::to_string(line_no) + ": " + parsed_line.error);
       continue;
     }
-    events.push_back(std::move(parsed.event));
+    events.push_back(std::move(parsed_line.event));
   }
   if (errors) {
-    log_line("import refused: " + std::to_string(errors) + " bad line(s); nothing was imported");
+    log_error("import refused: " + std::to_string(errors) + " bad line(s); nothing was imported");
     return 1;
   }
   storage_options store_options;
-  store_options.log = &log_line;
+  store_options.log = &log_at;
   const auto store = open_storage(vm["db"].as<std::string>(), store_options);  // import may create a SQLite file
   const std::size_t n = events.size();
   const bool ok = store->import_events(std::move(events));  // one transaction: all or nothing
   store->close();
   if (!ok) {
-    log_line("import failed while writing; nothing was imported");
+    log_error("import failed while writing; nothing was imported");
     return 1;
   }
   log_line("imported " + std::to_string(n) + " events");
@@ -355,7 +547,9 @@ int import_command(const std::vector<std::string>& args) {
 int cleanup_command(const std::vector<std::string>& args) {
   po::options_description opts("cleanup options");
   opts.add_options()("db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "");
-  const auto vm = parse(opts, args);
+  const auto parsed = parse(k_cleanup_usage, opts, args);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
                                               k_max_retention_days, "days");
   const auto store = open_existing(vm["db"].as<std::string>());
@@ -368,7 +562,7 @@ int cleanup_command(const std::vector<std::string>& args) {
   const auto report = store->run_maintenance(request);
   store->close();
   if (!report.ran) {
-    log_line("cleanup: another process is running maintenance on this database" +
+    log_error("cleanup: another process is running maintenance on this database" +
              (report.holder.empty() ? std::string() : " (" + report.holder + ")") +
              " and did not finish within 30 s; nothing was done, try again later");
     return 1;
@@ -384,7 +578,9 @@ int backup_command(const std::vector<std::string>& args) {
   opts.add_options()("db", po::value<std::string>()->required(), "")("dest", po::value<std::string>(), "");
   po::positional_options_description pos;
   pos.add("dest", 1);
-  const auto vm = parse(opts, args, &pos);
+  const auto parsed = parse(k_backup_usage, opts, args, &pos);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   if (!vm.count("dest")) throw usage_error("backup needs DEST, the new file to write the copy to");
   const std::string path = vm["db"].as<std::string>();
   if (is_postgresql_uri(path))
@@ -399,39 +595,58 @@ int backup_command(const std::vector<std::string>& args) {
              std::to_string(report.summary_days) + " day(s) of aggregates, " + std::to_string(report.bytes) +
              " bytes");
   } catch (const std::runtime_error& e) {
-    log_line(std::string("backup failed: ") + e.what());
+    log_error(std::string("backup failed: ") + e.what());
     return 1;
   }
   return 0;
+}
+
+// A usage error (exit 2): "telemetry-collector serve: MESSAGE", on stderr,
+// where whoever started the command sees it, and in the log file too if
+// serve has opened one already. `hint`: point at the command's --help.
+int usage_failure(const std::string& who, const std::string& message, bool hint) {
+  std::cerr << who << ": " << message << (hint ? " (see " + who + " --help)" : std::string()) << std::endl;
+  if (!operator_log().file().empty()) log_error(message);
+  return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  std::string who = k_program;  // the command, as errors name it: "telemetry-collector serve"
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-      std::cout << k_usage;
-      return args.empty() ? 2 : 0;
+    if (args.empty()) {
+      std::cerr << k_usage;
+      return 2;
     }
+    if (args[0] == "--help" || args[0] == "-h") {
+      std::cout << k_usage;
+      return 0;
+    }
+    if (args[0] == "--version") {
+      std::cout << k_program << " " << collector_version() << std::endl;
+      return 0;
+    }
+    if (args[0].starts_with("-")) return usage_failure(who, "unknown option " + args[0], true);
     const std::string command = args[0];
     args.erase(args.begin());
+    who += " " + command;
     if (command == "serve") return serve(args);
     if (command == "export") return export_command(args);
     if (command == "import") return import_command(args);
     if (command == "cleanup") return cleanup_command(args);
     if (command == "backup") return backup_command(args);
-    std::cerr << "telemetry-collector: unknown command \"" << command << "\"\n" << k_usage;
-    return 2;
+    return usage_failure(k_program, "unknown command \"" + command + "\"", true);
+  } catch (const po::unknown_option& e) {
+    return usage_failure(who, "unknown option " + e.get_option_name(), true);
   } catch (const po::error& e) {
-    log_line(std::string("error: ") + e.what() + "\n" + k_usage);
-    return 2;
+    return usage_failure(who, e.what(), true);
   } catch (const usage_error& e) {
-    log_line(std::string("error: ") + e.what());
-    return 2;
+    return usage_failure(who, e.what(), false);
   } catch (const std::exception& e) {
-    log_line(std::string("error: ") + e.what());
+    log_error(e.what());
     return 1;
   }
 }

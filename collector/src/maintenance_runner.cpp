@@ -7,8 +7,7 @@
 namespace telemetry_collector {
 
 maintenance_runner::maintenance_runner(storage& store, collector_metrics& metrics, int retention_days,
-                                       std::chrono::seconds aggregate_every,
-                                       std::function<void(const std::string&)> log)
+                                       std::chrono::seconds aggregate_every, log_sink log)
     : store_(store),
       metrics_(metrics),
       retention_days_(retention_days),
@@ -73,7 +72,7 @@ void maintenance_runner::loop() {
       metrics_.set_active_nodes_24h(store_.active_nodes_since(now_ms() - k_day_ms));
       last_failure.clear();
     } catch (const std::exception& e) {
-      if (e.what() != last_failure) log_(std::string("maintenance pass failed (will retry): ") + e.what());
+      if (e.what() != last_failure) log_.error(std::string("maintenance pass failed (will retry): ") + e.what());
       last_failure = e.what();
     }
     std::unique_lock lock(mutex_);

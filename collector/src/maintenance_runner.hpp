@@ -8,6 +8,7 @@
 // Several collectors on one PostgreSQL database: a pass runs on one of them
 // at a time (the engine's maintenance lock); the others skip it.
 
+#include "log.hpp"
 #include "storage.hpp"
 #include "metrics.hpp"
 
@@ -24,7 +25,7 @@ namespace telemetry_collector {
 class maintenance_runner {
  public:
   maintenance_runner(storage& store, collector_metrics& metrics, int retention_days,
-                     std::chrono::seconds aggregate_every, std::function<void(const std::string&)> log);
+                     std::chrono::seconds aggregate_every, log_sink log);
   ~maintenance_runner();  // stop()
   // Wakes the thread and joins it; a pass in progress stops at its next write job.
   void stop();
@@ -36,7 +37,7 @@ class maintenance_runner {
   collector_metrics& metrics_;
   int retention_days_;
   std::chrono::seconds aggregate_every_;
-  std::function<void(const std::string&)> log_;
+  log_sink log_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include "version.hpp"
+
 #include <cstdio>
 
 namespace telemetry_collector {
@@ -27,6 +29,10 @@ void collector_metrics::rejected(std::string_view reason) {
 std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_t commits) const {
   std::string out;
   char line[160];
+  out += "# HELP telemetry_collector_build_info The collector's version, as a label; the value is always 1.\n"
+         "# TYPE telemetry_collector_build_info gauge\n";
+  std::snprintf(line, sizeof line, "telemetry_collector_build_info{version=\"%s\"} 1\n", collector_version());
+  out += line;
   out += "# HELP telemetry_events_accepted_total Events validated and committed.\n"
          "# TYPE telemetry_events_accepted_total counter\n";
   std::snprintf(line, sizeof line, "telemetry_events_accepted_total %llu\n",

@@ -427,21 +427,21 @@ void pg_store::prepare_session(pg::connection& c, session kind) {
   const auto sc = c.value("SHOW synchronous_commit");
   const auto fs = c.value("SHOW fsync");
   if (sc && *sc == "off") c.exec("SET synchronous_commit = on");
-  std::string warn;
+  std::vector<std::string> warnings;
   {
     std::lock_guard lk(mutex_);
     if (!warned_synchronous_commit_ && ((sc && *sc == "off") || (fs && *fs == "off"))) {
       warned_synchronous_commit_ = true;
       if (sc && *sc == "off")
-        warn = "WARNING: PostgreSQL " + description_ +
-               " has synchronous_commit=off; the collector sets it to on for its own sessions, since a 2xx "
-               "promises a durable commit";
+        warnings.push_back("PostgreSQL " + description_ +
+                           " has synchronous_commit=off; the collector sets it to on for its own sessions, since a "
+                           "2xx promises a durable commit");
       if (fs && *fs == "off")
-        warn += std::string(warn.empty() ? "" : "; ") + "WARNING: PostgreSQL " + description_ +
-                " runs with fsync=off: acknowledged events can be lost if the database server crashes";
+        warnings.push_back("PostgreSQL " + description_ +
+                           " runs with fsync=off: acknowledged events can be lost if the database server crashes");
     }
   }
-  if (!warn.empty() && opts_.log) opts_.log(warn);
+  for (const auto& w : warnings) opts_.log.warning(w);
 }
 
 std::vector<const column*> pg_store::missing_columns(pg::connection& c) {
@@ -744,7 +744,7 @@ void pg_store::log_refusal(const std::string& reason) {
   if (refusal_logged_) return;
   refusal_logged_ = true;
   if (opts_.log)
-    opts_.log("PostgreSQL " + description_ + ": a write failed (answered 503; further failures are not logged until "
+    opts_.log.error("PostgreSQL " + description_ + ": a write failed (answered 503; further failures are not logged until "
               "a write succeeds): " + reason);
 }
 
@@ -898,7 +898,7 @@ void pg_store::set_health(health h, const std::string& public_text, const std::s
     else
       line = "storage works again (database " + description_ + ")";
   }
-  if (opts_.log) opts_.log(line);
+  opts_.log(h == health::ok ? log_level::info : log_level::error, line);
 }
 
 void pg_store::close() {
@@ -950,7 +950,7 @@ bool pg_store::import_events(std::vector<event_row> events) {
     c->exec("COMMIT");
     return true;
   } catch (const std::exception& e) {
-    if (opts_.log) opts_.log("import into " + description_ + " failed, nothing imported: " + e.what());
+    opts_.log.error("import into " + description_ + " failed, nothing imported: " + e.what());
     return false;
   }
 }

@@ -85,6 +85,36 @@ std::size_t connection_limit(std::size_t descriptor_limit) {
   return descriptor_limit > k_descriptor_reserve + 16 ? descriptor_limit - k_descriptor_reserve : 16;
 }
 
+std::shared_ptr<asio::ssl::context> load_server_tls(const std::string& cert_file, const std::string& key_file,
+                                                    std::string& error) {
+  auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  boost::system::error_code ec;
+  tls->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    error = "cannot load the TLS certificate chain " + cert_file + ": " + ec.message();
+    return nullptr;
+  }
+  tls->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (!ec && SSL_CTX_check_private_key(tls->native_handle()) != 1)
+    ec = boost::system::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+  if (ec) {
+    error = "cannot load the TLS private key " + key_file + " (for " + cert_file + "): " + ec.message();
+    return nullptr;
+  }
+  return tls;
+}
+
+void tls_slot::set(std::shared_ptr<asio::ssl::context> context) {
+  std::lock_guard lock(mutex_);
+  current_ = std::move(context);
+}
+
+std::shared_ptr<asio::ssl::context> tls_slot::get() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
 void session_registry::set_on_empty(std::function<void()> fn) {
   std::lock_guard lock(mutex_);
   on_empty_ = std::move(fn);
@@ -110,8 +140,10 @@ class session : public session_base, public std::enable_shared_from_this<session
 
  public:
   // `peer`: counted in ctx.peers (released here when the session ends).
-  session(tcp::socket socket, server_context& ctx, std::optional<asio::ip::address> peer)
-      : stream_(make_stream(std::move(socket), ctx)), ctx_(ctx), peer_(std::move(peer)) {
+  // `tls`: HTTPS only, the context this connection keeps for its whole life.
+  session(tcp::socket socket, server_context& ctx, std::optional<asio::ip::address> peer,
+          std::shared_ptr<asio::ssl::context> tls = nullptr)
+      : tls_(std::move(tls)), stream_(make_stream(std::move(socket), tls_.get())), ctx_(ctx), peer_(std::move(peer)) {
     // Room for a whole typical request (headers + a ~1 KB event), so that one
     // recv reads it: Beast would otherwise start at 512 bytes and read twice.
     buffer_.reserve(k_read_buffer);
@@ -149,11 +181,11 @@ class session : public session_base, public std::enable_shared_from_this<session
   }
 
  private:
-  static Stream make_stream(tcp::socket socket, server_context& ctx) {
+  static Stream make_stream(tcp::socket socket, asio::ssl::context* tls) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
       return Stream(std::move(socket));
     else
-      return Stream(std::move(socket), *ctx.tls);
+      return Stream(std::move(socket), *tls);
   }
 
   void do_read() {
@@ -297,6 +329,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     socket.close(ignored);
   }
 
+  std::shared_ptr<asio::ssl::context> tls_;  // before stream_, which uses it: outlives it
   Stream stream_;
   server_context& ctx_;
   std::optional<asio::ip::address> peer_;  // in memory only, for ctx_.peers
@@ -404,8 +437,10 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
       if (peer) ctx_.peers.remove(*peer);
       return do_accept();
     }
-    if (ctx_.tls)
-      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_, std::move(peer))->run();
+    if (auto tls = ctx_.tls.get())
+      std::make_shared<session<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), ctx_, std::move(peer),
+                                                                      std::move(tls))
+          ->run();
     else
       std::make_shared<session<beast::tcp_stream>>(std::move(socket), ctx_, std::move(peer))->run();
   } else if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
@@ -413,7 +448,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     last_accept_failure_ = steady::now();
     if (!accept_failing_) {
       accept_failing_ = true;
-      ctx_.log("accept: " + ec.message() + "; closing idle connections and retrying (raise ulimit -n if it lasts)");
+      ctx_.log.warning("accept: " + ec.message() + "; closing idle connections and retrying (raise ulimit -n if it lasts)");
     }
     // The descriptor limit may have been lowered under us (prlimit): follow
     // it, so that from now on a new connection makes room before it is

@@ -11,6 +11,7 @@
 // that wait for the store come back posted to the session's context.
 // Privacy: nothing about the peer (address, headers) is logged or stored.
 
+#include "log.hpp"
 #include "request_actions.hpp"
 #include "request_handler.hpp"
 
@@ -92,12 +93,34 @@ inline constexpr std::size_t k_descriptor_reserve = 64;
 // all but k_descriptor_reserve, and at least 16.
 std::size_t connection_limit(std::size_t descriptor_limit);
 
+// A server TLS context (TLS 1.2 at least) with the certificate chain in
+// `cert_file` (PEM, leaf first) and its private key in `key_file` (PEM).
+// On failure: null, and `error` names the file that could not be used and why
+// (unreadable, not PEM, a key that does not match the certificate).
+std::shared_ptr<boost::asio::ssl::context> load_server_tls(const std::string& cert_file, const std::string& key_file,
+                                                           std::string& error);
+
+// The TLS context new connections get, replaceable while the server runs
+// (serve reloads the certificate on SIGHUP). Thread-safe. The listener takes
+// the current context once per accepted connection and the session holds
+// it to its end, so a replacement never touches a connection in progress,
+// and an old context lives as long as its last connection.
+class tls_slot {
+ public:
+  void set(std::shared_ptr<boost::asio::ssl::context> context);
+  std::shared_ptr<boost::asio::ssl::context> get() const;  // null: plain HTTP
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<boost::asio::ssl::context> current_;
+};
+
 struct server_context {
   handler_options handler;
   action_context actions;  // the storage, metrics and reader pool the answers need
-  std::function<void(const std::string&)> log;  // one line to the operator
-  std::chrono::seconds idle_timeout{30};        // per request: headers and body must arrive within it
-  boost::asio::ssl::context* tls = nullptr;     // non-null: serve HTTPS only
+  log_sink log;            // one line to the operator
+  std::chrono::seconds idle_timeout{30};  // per request: headers and body must arrive within it
+  tls_slot tls;  // holding a context: serve HTTPS only (set before the listener runs; replaced, never emptied)
   std::atomic<bool> draining{false};
   session_registry sessions;
   // Open connections at most (connection_limit()); lowered by the listener

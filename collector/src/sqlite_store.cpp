@@ -268,6 +268,7 @@ std::optional<std::string> sqlite_store::file_changed() const {
 
 void sqlite_store::set_problem(std::optional<std::string> problem, bool lasting) {
   std::string line;
+  const log_level level = problem ? log_level::error : log_level::info;
   {
     std::lock_guard lock(health_mutex_);
     if (problem_lasting_) return;  // nothing clears or replaces that state
@@ -281,7 +282,7 @@ void sqlite_store::set_problem(std::optional<std::string> problem, bool lasting)
     problem_lasting_ = lasting && problem_.has_value();
     unhealthy_.store(problem_.has_value());
   }
-  if (opts_.log) opts_.log(line);
+  opts_.log(level, line);
 }
 
 std::optional<std::string> sqlite_store::problem() {

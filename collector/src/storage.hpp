@@ -23,6 +23,7 @@
 // Thread safety: every member may be called from any thread.
 
 #include "compiled_schema.hpp"
+#include "log.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -101,8 +102,8 @@ struct storage_options {
   bool serve = false;
   std::size_t max_batch = 1024;  // events per commit at most
   // One line per change of the store's health, and other operator notices
-  // (never a password, never anything about a sender). May be empty.
-  std::function<void(const std::string&)> log;
+  // (never a password, never anything about a sender), with a level. May be empty.
+  log_sink log;
 };
 
 class storage {
