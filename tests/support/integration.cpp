@@ -24,18 +24,21 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 collector_process::collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args)
-    : db_(dir / "collector.db"), err_(dir / "collector.err") {
+    : db_(dir / "collector.db"), err_(dir / "collector.err"), log_(err_) {
   std::vector<std::string> argv = {COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0"};
   if (auto it = std::find(extra_args.begin(), extra_args.end(), "--db"); it != extra_args.end() && it + 1 != extra_args.end())
     db_ = *(it + 1);
   else
     argv.insert(argv.end(), {"--db", db_.string()});
+  if (auto it = std::find(extra_args.begin(), extra_args.end(), "--log-file");
+      it != extra_args.end() && it + 1 != extra_args.end())
+    log_ = *(it + 1);
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
   const std::string marker = "listening on 127.0.0.1:";
-  bool up = wait_until([&] { return read_text(err_).find(marker) != std::string::npos; }, 10s);
-  if (!up) throw std::runtime_error("collector did not start: " + read_text(err_));
-  const auto log = read_text(err_);
+  bool up = wait_until([&] { return read_text(log_).find(marker) != std::string::npos; }, 10s);
+  if (!up) throw std::runtime_error("collector did not start: " + read_text(err_) + read_text(log_));
+  const auto log = read_text(log_);
   port_ = static_cast<unsigned short>(std::stoi(log.substr(log.find(marker) + marker.size())));
 }
 

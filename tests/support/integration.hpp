@@ -23,7 +23,8 @@ namespace test_support {
 using namespace std::chrono_literals;
 
 // The real collector on an ephemeral port, storing into dir/collector.db
-// (or the --db given in extra_args).
+// (or the --db given in extra_args). Its log is its stderr, or the
+// --log-file given in extra_args.
 class collector_process {
  public:
   explicit collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args = {});
@@ -33,13 +34,14 @@ class collector_process {
   // The stored events, as `telemetry-collector export` reads them from the database.
   std::vector<boost::json::value> events() const;
   bool wait_for_events(std::size_t n, std::chrono::milliseconds timeout = 10s) const;
-  std::string log() const { return read_text(err_); }
+  std::string log() const { return read_text(log_); }
+  std::string err() const { return read_text(err_); }  // stderr (the log too, without --log-file)
   child_process& process() { return *proc_; }
   // SIGTERM, then the exit code (nullopt if it did not exit within `timeout`).
   std::optional<int> stop(std::chrono::milliseconds timeout = 15s);
 
  private:
-  std::filesystem::path db_, err_;
+  std::filesystem::path db_, err_, log_;
   std::unique_ptr<child_process> proc_;
   unsigned short port_ = 0;
 };
