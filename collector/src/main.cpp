@@ -261,7 +261,7 @@ int serve(const std::vector<std::string>& args) {
       store, metrics, [&settings] { return settings.retention_days(); }, std::chrono::seconds(aggregate_every),
       &log_line);
   settings.on_change([&](const collector_settings& before, const collector_settings& after) {
-    metrics.set_collection_on(after.collection);
+    metrics.set_collection_on(settings.collecting());  // not `after`: two changes may be told out of order
     if (before.collection != after.collection)
       log_line(after.collection ? "settings: collection is on: events are stored again"
                                 : "settings: collection is off: POST / stores nothing and answers 503");
