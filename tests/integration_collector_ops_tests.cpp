@@ -39,7 +39,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-const std::vector<std::string> k_commands{"serve", "export", "import", "cleanup", "backup"};
+const std::vector<std::string> k_commands{"serve", "export", "import", "cleanup", "settings", "backup"};
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -369,6 +369,7 @@ BOOST_AUTO_TEST_CASE(a_config_file_sets_serve_options_and_the_command_line_wins)
                                  "listen = 127.0.0.1:1\n"  // the command line's --listen 127.0.0.1:0 wins
                                  "db = " + unused_db.string() + "\n"
                                  "retention-days = 12\n"
+                                 "collection = off\n"  // collector_process's --collection on wins
                                  "max-connections-per-peer = 3   # a comment after a value\n"
                                  "retire = true\n"
                                  "private-stats = false\n"
@@ -376,6 +377,7 @@ BOOST_AUTO_TEST_CASE(a_config_file_sets_serve_options_and_the_command_line_wins)
   collector_process c(dir.path(), {"--config", conf.string(), "--retention-days", "7"});
   const auto log = c.log();
   BOOST_TEST(log.find("raw events kept 7 days") != std::string::npos, log);  // the command line's
+  BOOST_TEST(log.find("collection on,") != std::string::npos, log);
   BOOST_TEST(log.find("(3 per peer)") != std::string::npos, log);           // the file's
   BOOST_TEST(log.find("retire mode: answering 410") != std::string::npos, log);
   BOOST_TEST(log.find(c.db().string()) != std::string::npos, log);
@@ -402,7 +404,7 @@ BOOST_AUTO_TEST_CASE(the_example_config_file_runs_and_lists_every_serve_option) 
     if (std::regex_search(line, m, key)) keys.insert(m[1]);
   }
   const auto options = serve_options_in_help();
-  BOOST_TEST(options.size() >= 14u);
+  BOOST_TEST(options.size() >= 15u);
   BOOST_TEST(keys == options, "example: " << keys.size() << " keys, help: " << options.size() << " options");
   // It runs as it is, with where to listen and the database given on the command line.
   const auto copy = dir.path() / "collector.conf";
