@@ -48,6 +48,8 @@ struct action_context {
   // to them as soon as it is saved (the other collectors on the database
   // read it within settings.hpp's k_settings_poll). May be nullptr.
   settings_state* settings = nullptr;
+  // Operator notices (a settings change that could not be saved). May be empty.
+  std::function<void(const std::string&)> log;
 };
 
 // A share of action_context::stats_bytes, given back when destroyed (once
