@@ -276,12 +276,13 @@ class browser {
 
 const std::string k_token = "an-admin-token-of-32-characters!";
 
-// A collector with an admin token (and any further arguments).
+// A collector with an admin token (and any further arguments), collection
+// as a new database has it (off): collector_process turns it on otherwise.
 std::unique_ptr<collector_process> admin_collector(const std::filesystem::path& dir, std::vector<std::string> extra = {}) {
   const auto token = dir / "token";
   std::ofstream(token) << k_token << "\n";
   std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  extra.insert(extra.begin(), {"--admin-token-file", token.string()});
+  extra.insert(extra.begin(), {"--admin-token-file", token.string(), "--collection", "off"});
   return std::make_unique<collector_process>(dir, extra);
 }
 
@@ -630,7 +631,7 @@ BOOST_AUTO_TEST_CASE(the_dashboard_says_when_collection_is_off) {
 BOOST_AUTO_TEST_CASE(the_settings_page_says_when_the_admin_api_is_disabled) {
   BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
   temp_dir dir;
-  collector_process c(dir.path());
+  collector_process c(dir.path(), {"--collection", "off"});
   browser b(dir.path());
   open_settings(b, c);
   fill_and_save(b, k_token, true, std::nullopt);
