@@ -576,8 +576,8 @@ BOOST_AUTO_TEST_CASE(a_shorter_duration_shows_what_the_cleanup_deletes_and_offer
   BOOST_REQUIRE_MESSAGE(b.wait_for("document.body.dataset.state === 'confirm'"), status_text(b));
   BOOST_TEST(b.eval("document.getElementById('preview').hidden") == json::value(false));
   BOOST_TEST(b.text("document.getElementById('preview-text').textContent") ==
-             "Keeping 30 day(s) instead of 90: the next daily cleanup will delete 3 raw event(s), those from before " +
-                 first_kept + " (the first day kept). The daily aggregates remain.");
+             "Keeping 30 day(s) instead of 90 deletes 3 raw event(s) once saved (the collector cleans at once): "
+             "those from before " + first_kept + ", the first day kept. The daily aggregates remain.");
   BOOST_TEST(settings_of(*c).at("retention_days") == 90);  // not before the confirmation
 
   b.eval("document.getElementById('export').click()");
@@ -592,6 +592,7 @@ BOOST_AUTO_TEST_CASE(a_shorter_duration_shows_what_the_cleanup_deletes_and_offer
   b.eval("document.getElementById('confirm').click()");
   BOOST_REQUIRE_MESSAGE(b.wait_for("document.body.dataset.state === 'saved'"), status_text(b));
   BOOST_TEST(settings_of(*c).at("retention_days") == 30);
+  BOOST_TEST(wait_until([&] { return c->events().size() == 6u; }, 10s));  // the three old ones, as the preview said
   BOOST_TEST(b.eval("document.getElementById('preview').hidden") == json::value(true));
   BOOST_TEST(b.text("document.querySelector('#history tbody tr').cells[3].textContent") == "90 → 30");
   check_console(b);
@@ -603,6 +604,7 @@ BOOST_AUTO_TEST_CASE(the_dashboard_says_when_collection_is_off) {
   BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
   temp_dir dir;
   auto c = admin_collector(dir.path());
+  BOOST_TEST(settings_of(*c).at("history").as_array().empty());  // as a new database: never changed
   browser b(dir.path());
   b.open(c->url());
   BOOST_REQUIRE_MESSAGE(b.wait_for("document.body.dataset.state === 'ready'"), b.dom());

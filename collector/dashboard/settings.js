@@ -1,6 +1,6 @@
 // The settings page: reads GET /v1/settings, saves with PUT /v1/settings
 // (only the keys that changed), and before a shorter storage duration shows
-// what the next cleanup would delete (GET /v1/settings/preview), with an
+// what the cleanup it starts will delete (GET /v1/settings/preview), with an
 // export first. The admin token is kept as the dashboard keeps it: in this
 // tab's sessionStorage only, under the same key, never in localStorage or a cookie.
 "use strict";
@@ -146,9 +146,9 @@
     const p = await res.json();
     pending = c;
     $("preview-text").textContent =
-      `Keeping ${p.retention_days} day(s) instead of ${current.retention_days}: the next daily cleanup will delete ` +
-      `${p.raw_events_to_delete} raw event(s), those from before ${p.first_kept_date} (the first day kept). ` +
-      "The daily aggregates remain.";
+      `Keeping ${p.retention_days} day(s) instead of ${current.retention_days} deletes ` +
+      `${p.raw_events_to_delete} raw event(s) once saved (the collector cleans at once): those from before ` +
+      `${p.first_kept_date}, the first day kept. The daily aggregates remain.`;
     $("export-status").textContent = "";
     $("preview").hidden = false;
     say("confirm", "Not saved yet: confirm below.");
