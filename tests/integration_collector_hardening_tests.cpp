@@ -120,6 +120,8 @@ BOOST_AUTO_TEST_CASE(head_answers_carry_no_body_on_any_route) {
       {"/", "", 200},
       {"/dashboard.js", "", 200},
       {"/dashboard.css", "", 200},
+      {"/settings", "", 200},
+      {"/settings.js", "", 200},
       {"/healthz", "", 200},
       {"/metrics", "", 200},
       {"/v1/stats", "", 200},

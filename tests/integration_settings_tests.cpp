@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
+#include <sstream>
 
 using namespace test_support;
 namespace http = boost::beast::http;
@@ -65,6 +66,15 @@ BOOST_DATA_TEST_CASE(a_new_collector_stores_nothing_until_collection_is_turned_o
 
   const std::string event = example_event(test_uuid(77));
   const std::size_t log_lines = lines_in(c.log());
+  const auto rejected_block = [&] {
+    const auto body = http_request(c.port(), http::verb::get, "/metrics").body;
+    std::string out;
+    std::istringstream in(body);
+    for (std::string l; std::getline(in, l);)
+      if (l.starts_with("telemetry_requests_rejected_total")) out += l + "\n";
+    return out;
+  };
+  const auto rejected_before = rejected_block();
   const auto answer = raw_exchange(c.port(), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                              "Content-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event);
   BOOST_TEST(answer.rfind("HTTP/1.1 503", 0) == 0u, answer);
@@ -73,7 +83,13 @@ BOOST_DATA_TEST_CASE(a_new_collector_stores_nothing_until_collection_is_turned_o
   // Nothing of it kept or logged.
   BOOST_TEST(stored_text(db).find(test_uuid(77)) == std::string::npos);
   BOOST_TEST(lines_in(c.log()) == log_lines, c.log());
-  BOOST_TEST(metric_line(c, "telemetry_requests_rejected_total{reason=\"other\"}").ends_with(" 0"));
+  // An oversized one too: refused before its size is looked at.
+  const std::string big(100 * 1024, ' ');
+  const auto big_answer = raw_exchange(c.port(), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
+                                                     std::to_string(big.size()) + "\r\n\r\n" + big);
+  BOOST_TEST(big_answer.rfind("HTTP/1.1 503", 0) == 0u, big_answer.substr(0, 200));
+  BOOST_TEST(rejected_block() == rejected_before);
+  BOOST_TEST(rejected_before.find("reason=\"too_large\"} 0") != std::string::npos, rejected_before);
   // Erasure, stats and the dashboard work whatever the setting.
   BOOST_TEST(http_request(c.port(), http::verb::delete_, "/", R"({"uuid":")" + test_uuid(77) + R"("})").status == 204u);
   BOOST_TEST(http_request(c.port(), http::verb::get, "/v1/stats").status == 200u);

@@ -685,6 +685,39 @@ BOOST_FIXTURE_TEST_CASE(a_version_1_database_is_migrated_to_the_current_schema, 
   BOOST_TEST(count("SELECT active_nodes FROM day_summary WHERE day = " + std::to_string(k_day0 / k_day_ms)) == 1);
 }
 
+// Version 2 as the previous release left it (no settings): migrated to 3,
+// and a database that held events counts as collecting; the history is empty.
+BOOST_FIXTURE_TEST_CASE(a_version_2_database_gets_the_settings_as_a_collecting_one, fixture) {
+  BOOST_REQUIRE(insert_sync(*store, row(1, now_ms())));
+  store->close();
+  store.reset();
+  cluster.exec(db,
+               "DROP TABLE settings_history; DELETE FROM collector_meta WHERE key IN ('collection', "
+               "'retention_days'); UPDATE collector_schema SET version = 2");
+  // The CLI's must_exist open refuses it, naming what to do.
+  BOOST_CHECK_EXCEPTION(open(true), std::runtime_error, [](const std::runtime_error& e) {
+    return std::string(e.what()).find("run serve once to migrate") != std::string::npos;
+  });
+  store = open();
+  BOOST_TEST(count("SELECT version FROM collector_schema") == 3);
+  BOOST_TEST(store->read_settings().collection);
+  BOOST_TEST(store->settings_history(10).empty());
+  BOOST_TEST(count("SELECT count(*) FROM events") == 1);
+}
+
+// A new database: collection off, and the history keeps the newest 100
+// even where the sequence skipped ids.
+BOOST_FIXTURE_TEST_CASE(the_history_keeps_the_newest_changes_across_id_gaps, fixture) {
+  BOOST_TEST(!store->read_settings().collection);
+  for (int i = 0; i < 50; ++i) store->update_settings(settings_update{std::nullopt, 1 + i % 2}, "api", 1000 + i);
+  cluster.exec(db, "SELECT setval('settings_history_id_seq', 500)");
+  for (int i = 50; i < 120; ++i) store->update_settings(settings_update{std::nullopt, 1 + i % 2}, "api", 1000 + i);
+  const auto h = store->settings_history(1000);
+  BOOST_TEST(h.size() == k_settings_history);
+  BOOST_TEST(h.front().at == 1119);
+  BOOST_TEST(h.back().at == 1020);
+}
+
 // libpq may quote the connection string: no form of the password gets out.
 BOOST_AUTO_TEST_CASE(no_form_of_the_password_is_in_a_message) {
   auto& cluster = pg_cluster::shared();

@@ -393,8 +393,26 @@ int serve(const std::vector<std::string>& args) {
   store_options.log = &log_at;
   const auto store_ptr = open_storage(vm["db"].as<std::string>(), store_options);
   storage& store = *store_ptr;
-  if (start_settings.collection || start_settings.retention_days)
+  // Before any job is queued (saving a start flag is one): the hooks are
+  // read by the writer thread.
+  gather_completions(store);
+  if (start_settings.collection || start_settings.retention_days) {
+    // A start flag is the operator's explicit word at this start, and wins;
+    // say so when it undoes a change saved since (through the API, the page
+    // or the CLI), since a flag left in a unit file would undo it at every
+    // restart.
+    const auto saved = store.read_settings();
+    if (start_settings.collection && *start_settings.collection != saved.collection && saved.collection_changed_at)
+      log_warning("--collection " + std::string(*start_settings.collection ? "on" : "off") +
+                  " overrides the saved setting (" + (saved.collection ? "on" : "off") +
+                  "); leave the flag out to follow the saved one");
+    if (start_settings.retention_days && *start_settings.retention_days != saved.retention_days &&
+        saved.retention_changed_at)
+      log_warning("--retention-days " + std::to_string(*start_settings.retention_days) +
+                  " overrides the saved setting (" + std::to_string(saved.retention_days) +
+                  " days); leave the flag out to follow the saved one");
     store.update_settings(start_settings, "start flag", now_ms());
+  }
   settings_state settings(store.read_settings());
   handler.settings = &settings;
   collector_metrics metrics;
@@ -410,13 +428,12 @@ int serve(const std::vector<std::string>& args) {
   ctx.actions.readers = &readers;
   ctx.actions.exporters = &exporters;
   ctx.actions.settings = &settings;
+  ctx.actions.log = &log_at;
   ctx.log = &log_at;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
   ctx.max_connections = connection_limit(descriptors);
   ctx.max_per_peer = static_cast<std::size_t>(per_peer);
 
-  // Before any job can be queued: the maintenance runner queues its first at once.
-  gather_completions(store);
   maintenance_runner maintenance(
       store, metrics, [&settings] { return settings.retention_days(); }, std::chrono::seconds(aggregate_every),
       &log_at);
@@ -641,7 +658,7 @@ int cleanup_command(const std::vector<std::string>& args) {
   const auto& vm = *parsed;
   const auto given = settings_flags(vm);  // --retention-days: this pass only, not saved
   const auto store = open_existing(vm["db"].as<std::string>());
-  const int retention_days = given.retention_days.value_or(store->read_settings().retention_days);
+  const int retention_days = given.retention_days ? *given.retention_days : store->read_settings().retention_days;
   maintenance_request request;
   request.retention_days = retention_days;
   request.now = now_ms();
@@ -670,9 +687,15 @@ int settings_command(const std::vector<std::string>& args) {
   if (!parsed) return 0;
   const auto& vm = *parsed;
   const auto update = settings_flags(vm);
-  const auto store = open_existing(vm["db"].as<std::string>());
-  const auto s = update.collection || update.retention_days
-                     ? store->update_settings(update, "command line", now_ms())
+  const bool change = update.collection || update.retention_days;
+  // Printing never creates a database. A change may: it sets a database up
+  // before its first serve or import (a PostgreSQL one is created or
+  // migrated, so that an upgrade can keep its retention).
+  storage_options store_options;
+  store_options.log = &log_at;
+  const auto store = change ? open_storage(vm["db"].as<std::string>(), store_options)
+                            : open_existing(vm["db"].as<std::string>());
+  const auto s = change ? store->update_settings(update, "command line", now_ms())
                      : store->read_settings();
   const auto history = store->settings_history(k_settings_history);
   store->close();

@@ -1030,7 +1030,9 @@ collector_settings pg_store::read_settings() {
 collector_settings pg_store::update_settings(const settings_update& update, std::string_view via, clock_ms now) {
   try {
     auto c = connect("settings");
-    c->exec("BEGIN");
+    // READ COMMITTED whatever the server's default: the read below must see
+    // a change committed while this waited for the lock.
+    c->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
     // Two changes at once (two collectors' APIs) are made one after the other.
     c->exec("SELECT pg_advisory_xact_lock(" + std::to_string(k_lock_space) + ", " +
             std::to_string(k_pg_settings_lock) + ")");
@@ -1044,8 +1046,10 @@ collector_settings pg_store::update_settings(const settings_update& update, std:
       for (const auto& ch : changes)
         c->query("INSERT INTO settings_history (at, setting, old_value, new_value, via) VALUES ($1, $2, $3, $4, $5)",
                  {std::to_string(ch.at), ch.setting, ch.old_value, ch.new_value, ch.via});
-      c->query("DELETE FROM settings_history WHERE id <= (SELECT max(id) FROM settings_history) - $1",
-               {std::to_string(k_settings_history)});
+      // The newest k_settings_history by id (a sequence may skip ids).
+      c->query("DELETE FROM settings_history WHERE id < (SELECT id FROM settings_history ORDER BY id DESC OFFSET $1 "
+               "LIMIT 1)",
+               {std::to_string(k_settings_history - 1)});
     }
     c->exec("COMMIT");
     return after;

@@ -168,9 +168,16 @@ void settings_action(action_context& ctx, const handler_result& result, const re
         const auto s = what == action::settings_put ? ctx.store->update_settings(update, "api", now_ms())
                                                     : ctx.store->read_settings();
         if (what == action::settings_put && ctx.settings) ctx.settings->apply(s);
-        body = settings_json(s, ctx.store->settings_history(k_settings_history));
+        // Once saved, the answer is 200 whatever happens to the history's read.
+        std::vector<settings_change> history;
+        try {
+          history = ctx.store->settings_history(k_settings_history);
+        } catch (const std::exception&) {
+        }
+        body = settings_json(s, history);
       }
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      if (what == action::settings_put && ctx.log) ctx.log.error(std::string("saving the settings failed: ") + e.what());
     }
     asio::post(ex, [&ctx, meta, body = std::move(body), reply = std::move(reply)]() mutable {
       if (!body) return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));

@@ -10,6 +10,7 @@
 // session gives (its own I/O thread). Completions of one batch of writes are
 // handed to each I/O thread in one post (gather_completions).
 
+#include "log.hpp"
 #include "metrics.hpp"
 #include "request_handler.hpp"
 #include "storage.hpp"
@@ -48,6 +49,8 @@ struct action_context {
   // to them as soon as it is saved (the other collectors on the database
   // read it within settings.hpp's k_settings_poll). May be nullptr.
   settings_state* settings = nullptr;
+  // Operator notices (a settings change that could not be saved). May be empty.
+  log_sink log;
 };
 
 // A share of action_context::stats_bytes, given back when destroyed (once

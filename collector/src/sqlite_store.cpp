@@ -523,8 +523,9 @@ collector_settings sqlite_store::update_settings(const settings_update& update, 
         add.bind(5, c.via);
         add.step_done();
       }
-      statement trim(db, "DELETE FROM settings_history WHERE id <= (SELECT max(id) FROM settings_history) - ?");
-      trim.bind(1, static_cast<std::int64_t>(k_settings_history));
+      statement trim(
+          db, "DELETE FROM settings_history WHERE id < (SELECT id FROM settings_history ORDER BY id DESC LIMIT 1 OFFSET ?)");
+      trim.bind(1, static_cast<std::int64_t>(k_settings_history - 1));
       trim.step_done();
       return true;
     } catch (const std::exception& e) {

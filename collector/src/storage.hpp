@@ -173,7 +173,8 @@ class storage {
 
   // Blocking. All or nothing, in one transaction. An event identical to one
   // stored already (received_at and every value) is not written again, so
-  // importing a file twice leaves the database as after once.
+  // importing a file twice leaves the database as after once. `events` holds
+  // no two identical events (the caller leaves repeats out).
   virtual import_report import_events(std::vector<event_row> events) = 0;
   // {"days": [{"date": "YYYY-MM-DD", "active_nodes": n, "fields": {field: {value: nodes}}}]}
   // for the `days` UTC days ending with the day of `now`, oldest first;
