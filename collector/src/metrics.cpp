@@ -24,7 +24,7 @@ void collector_metrics::rejected(std::string_view reason) {
   rejected_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_t commits) const {
+std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_t commits, bool storage_healthy) const {
   std::string out;
   char line[160];
   out += "# HELP telemetry_events_accepted_total Events validated and committed.\n"
@@ -69,6 +69,9 @@ std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_
          "# TYPE telemetry_database_bytes gauge\n";
   std::snprintf(line, sizeof line, "telemetry_database_bytes %llu\n", static_cast<unsigned long long>(database_bytes));
   out += line;
+  out += "# HELP telemetry_collector_storage_healthy 1 while the database can keep events, 0 while /healthz answers 503.\n"
+         "# TYPE telemetry_collector_storage_healthy gauge\n";
+  out += storage_healthy ? "telemetry_collector_storage_healthy 1\n" : "telemetry_collector_storage_healthy 0\n";
   const auto active = active_24h_.load();
   if (active >= 0) {
     out += "# HELP telemetry_active_nodes_24h Distinct nodes with an event in the last 24 hours.\n"
