@@ -47,6 +47,7 @@ check has "$out/collector.list" "-rwxr-xr-x ./usr/bin/telemetry-collector"
 check has "$out/collector.list" "-rw-r--r-- ./usr/lib/systemd/system/telemetry-collector.service"
 check has "$out/collector.list" "-rw-r--r-- ./etc/telemetry-collector/collector.conf"
 check has "$out/collector.list" "-rw-r--r-- ./usr/share/doc/ipfs_telemetry/collector.md"
+check has "$out/collector.list" "-rw-r--r-- ./usr/share/doc/ipfs_telemetry/prometheus-alerts.yml"
 check has "$out/collector.list" "-rw-r--r-- ./usr/share/doc/telemetry-collector/copyright"
 check has "$out/collector.list" "-rw-r--r-- ./usr/share/doc/telemetry-collector/changelog.gz"
 # Nothing outside /usr and /etc (not /usr/local; the state directory is the postinst's).
