@@ -36,6 +36,12 @@ cat "$work/collector.log"
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/collector.log")
 endpoint="http://127.0.0.1:$port/"
 
+step "Turning collection on (a new collector database starts with it off)"
+"$bin/telemetry-collector" settings --db "$work/collector.db" --collection on
+# The running collector reads the settings again every second.
+for _ in $(seq 50); do grep -q "collection is on" "$work/collector.log" && break; sleep 0.1; done
+grep "collection is on" "$work/collector.log"
+
 export IPFS_PATH="$work/repo"
 step "Creating a throw-away repo at $IPFS_PATH and pointing telemetry at $endpoint"
 "$bin/ipfs-stub" init

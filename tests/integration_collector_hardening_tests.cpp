@@ -120,6 +120,8 @@ BOOST_AUTO_TEST_CASE(head_answers_carry_no_body_on_any_route) {
       {"/", "", 200},
       {"/dashboard.js", "", 200},
       {"/dashboard.css", "", 200},
+      {"/settings", "", 200},
+      {"/settings.js", "", 200},
       {"/healthz", "", 200},
       {"/metrics", "", 200},
       {"/v1/stats", "", 200},
@@ -279,7 +281,7 @@ BOOST_DATA_TEST_CASE(the_cli_works_beside_a_running_serve, data::make(k_engines)
   auto cleanup = run({COLLECTOR_BIN, "cleanup", "--db", c.db().string()}, {}, 30s);
   BOOST_TEST(cleanup.exit_code == 0, cleanup.err);
   const auto file = dir.path() / "more.ndjson";
-  write_text(file, json::serialize(json::object{{"received_at", "2026-11-20T10:00:00Z"},
+  write_text(file, json::serialize(json::object{{"received_at", utc_date(std::chrono::system_clock::now() - std::chrono::days(12)) + "T10:00:00Z"},
                                                 {"event", json::parse(example_event(test_uuid(9)))}}) +
                        "\n");
   auto imported = run({COLLECTOR_BIN, "import", "--db", c.db().string(), file.string()}, {}, 30s);
@@ -372,7 +374,7 @@ class limited_collector {
       : err_(dir / "collector.err") {
     std::vector<std::string> argv = {"/usr/bin/prlimit", "--nofile=" + std::to_string(nofile) + ":" + std::to_string(nofile),
                                      COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0", "--db",
-                                     (dir / "collector.db").string()};
+                                     (dir / "collector.db").string(), "--collection", "on"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
     const std::string marker = "listening on 127.0.0.1:";

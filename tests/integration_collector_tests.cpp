@@ -41,6 +41,10 @@ std::filesystem::path write_file(const std::filesystem::path& p, const std::stri
 
 const std::string k_token = "an-admin-token-of-32-characters!";
 
+// "YYYY-MM-DD" of `n` days ago (UTC). Imported events carry dates relative to
+// today: import leaves out those older than the retention (90 days by default).
+std::string days_ago(int n) { return utc_date(std::chrono::system_clock::now() - std::chrono::days(n)); }
+
 tcp::socket connect_raw(asio::io_context& ioc, unsigned short port) {
   tcp::socket s(ioc);
   s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
@@ -156,7 +160,7 @@ BOOST_DATA_TEST_CASE(export_streams_many_events, data::make(k_engines), engine) 
   // 2500 events through import: more than two export chunks.
   std::string ndjson;
   for (unsigned i = 0; i < 2500; ++i)
-    ndjson += R"({"received_at":"2026-11-20T10:00:00.000Z","event":)" + example_event(test_uuid(i)) + "}\n";
+    ndjson += R"({"received_at":")" + days_ago(12) + R"(T10:00:00.000Z","event":)" + example_event(test_uuid(i)) + "}\n";
   auto file = write_file(dir.path() / "in.ndjson", ndjson);
   auto imported = run({COLLECTOR_BIN, "import", "--db", db, file.string()});
   BOOST_REQUIRE_MESSAGE(imported.exit_code == 0, imported.err);
@@ -169,11 +173,13 @@ BOOST_DATA_TEST_CASE(export_streams_many_events, data::make(k_engines), engine) 
 BOOST_DATA_TEST_CASE(import_is_all_or_nothing_and_export_round_trips, data::make(k_engines), engine) {
   temp_dir dir;
   const auto db = fresh_db(engine, dir.path());
-  std::string good = R"({"received_at":"2026-11-01T08:30:00.250Z","event":)" + example_event(test_uuid(1)) + "}\n" +
-                     R"({"received_at":"2026-11-02T09:00:00.000Z","event":)" + example_event(test_uuid(2)) + "}\n";
+  std::string good = R"({"received_at":")" + days_ago(31) + R"(T08:30:00.250Z","event":)" +
+                     example_event(test_uuid(1)) + "}\n" + R"({"received_at":")" + days_ago(30) +
+                     R"(T09:00:00.000Z","event":)" + example_event(test_uuid(2)) + "}\n";
   auto bad_event = json::parse(example_event(test_uuid(3))).as_object();
   bad_event["uptime_bucket"] = "long";
-  std::string bad = good + R"({"received_at":"2026-11-03T00:00:00Z","event":)" + json::serialize(bad_event) + "}\n";
+  std::string bad =
+      good + R"({"received_at":")" + days_ago(29) + R"(T00:00:00Z","event":)" + json::serialize(bad_event) + "}\n";
 
   auto r = run({COLLECTOR_BIN, "import", "--db", db, write_file(dir.path() / "bad.ndjson", bad).string()});
   BOOST_TEST(r.exit_code == 1);
@@ -421,7 +427,7 @@ BOOST_AUTO_TEST_CASE(backup_refuses_to_overwrite_and_names_what_is_missing) {
   temp_dir dir;
   const auto db = (dir.path() / "c.db").string();
   BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db,
-                     write_file(dir.path() / "in.ndjson", R"({"received_at":"2026-11-20T10:00:00Z","event":)" +
+                     write_file(dir.path() / "in.ndjson", R"({"received_at":")" + days_ago(12) + R"(T10:00:00Z","event":)" +
                                                               example_event(test_uuid(1)) + "}\n")
                          .string()})
                     .exit_code == 0);

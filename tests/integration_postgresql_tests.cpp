@@ -186,7 +186,8 @@ BOOST_AUTO_TEST_CASE(export_and_import_move_a_database_between_engines) {
   const auto pg_db = fresh_db("postgresql", dir.path());
   std::string lines;
   for (unsigned i = 0; i < 5; ++i)
-    lines += R"({"received_at":"2026-11-2)" + std::to_string(i) + R"(T10:00:00.125Z","event":)" +
+    lines += R"({"received_at":")" + utc_date(std::chrono::system_clock::now() - std::chrono::days(12 - i)) +
+             R"(T10:00:00.125Z","event":)" +
              example_event(test_uuid(i)) + "}\n";
   write_text(dir.path() / "in.ndjson", lines);
   BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", sqlite_db, (dir.path() / "in.ndjson").string()}).exit_code == 0);

@@ -185,7 +185,7 @@ BOOST_FIXTURE_TEST_CASE(stats_count_each_node_by_its_last_event_and_fold_values,
   // Node 1's last event of the day says linux, not accelerated.
   rows.push_back(row(1, k_day0 + 10'000, "os-1"));
   for (int node = 2; node <= 150; ++node) rows.push_back(row(node, k_day0 + 20'000 + node, "os-" + std::to_string(node % 120)));
-  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  BOOST_REQUIRE(store->import_events(std::move(rows)).ok);
   maintenance_request req;
   req.retention = false;
   // Two days later: the day is neither today nor yesterday, which every pass recomputes.
@@ -241,7 +241,7 @@ BOOST_FIXTURE_TEST_CASE(export_and_import_round_trip_oldest_first, fixture) {
     v.push_back(row(3, k_day0 + 7 * k_day_ms, "windows", true));
     return v;
   };
-  BOOST_REQUIRE(store->import_events(imported()));
+  BOOST_REQUIRE(store->import_events(imported()).ok);
   const auto lines = export_all(*store);
   BOOST_REQUIRE(lines.size() == 3u);
   // Oldest day first (by arrival within a day): the imported ones, then the live event.
@@ -261,7 +261,7 @@ BOOST_FIXTURE_TEST_CASE(export_and_import_round_trip_oldest_first, fixture) {
   std::vector<event_row> all;
   all.push_back(row(1, live));
   for (auto& r : imported()) all.push_back(std::move(r));
-  BOOST_REQUIRE(other->import_events(std::move(all)));
+  BOOST_REQUIRE(other->import_events(std::move(all)).ok);
   BOOST_TEST(export_all(*other) == lines);
 
   // All or nothing: one bad row (a uuid PostgreSQL refuses) and nothing is kept.
@@ -271,7 +271,7 @@ BOOST_FIXTURE_TEST_CASE(export_and_import_round_trip_oldest_first, fixture) {
   auto broken = json::parse(k_kubo_example_payload).as_object();
   broken["uuid"] = "not-a-uuid";
   bad.back().values = flat_event::from_object(broken, log_event_fields());
-  BOOST_TEST(!other->import_events(std::move(bad)));
+  BOOST_TEST(!other->import_events(std::move(bad)).ok);
   BOOST_TEST(export_all(*other).size() == 3u);
   other->close();
 }
@@ -282,7 +282,7 @@ BOOST_FIXTURE_TEST_CASE(retention_drops_day_partitions_and_keeps_their_aggregate
   std::vector<event_row> rows;
   for (int node = 1; node <= 5; ++node) rows.push_back(row(node, k_day0 + node));           // day0
   for (int node = 1; node <= 3; ++node) rows.push_back(row(node, k_day0 + 8 * k_day_ms));    // day0 + 8
-  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  BOOST_REQUIRE(store->import_events(std::move(rows)).ok);
   maintenance_request req;
   req.now = k_day0 + 10 * k_day_ms;
   req.retention_days = 5;  // keeps day0 + 5 and later
@@ -478,7 +478,7 @@ BOOST_FIXTURE_TEST_CASE(bytes_per_stored_event, fixture) {
     rows.push_back(std::move(r));
   }
   const auto t0 = std::chrono::steady_clock::now();
-  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  BOOST_REQUIRE(store->import_events(std::move(rows)).ok);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   cluster.exec(db, "VACUUM ANALYZE events_20241004");
   const auto heap = count("SELECT pg_table_size('events_20241004')");
@@ -662,13 +662,20 @@ BOOST_FIXTURE_TEST_CASE(must_exist_refuses_a_database_without_the_schema_or_with
 
 // Migration 2 (day_changes) applies to a version-1 database at open, and
 // every day with a partition is looked at once more.
-BOOST_FIXTURE_TEST_CASE(a_version_1_database_is_migrated_to_2, fixture) {
+// Version 1 as it was: no day_changes, no settings. A database that holds
+// events counts as one that was collecting.
+BOOST_FIXTURE_TEST_CASE(a_version_1_database_is_migrated_to_the_current_schema, fixture) {
   BOOST_REQUIRE(insert_sync(*store, row(1, k_day0)));
   store->close();
   store.reset();
-  cluster.exec(db, "DROP TABLE day_changes; UPDATE collector_schema SET version = 1");
+  cluster.exec(db,
+               "DROP TABLE day_changes; DROP TABLE settings_history; DELETE FROM collector_meta WHERE key IN "
+               "('collection', 'retention_days'); UPDATE collector_schema SET version = 1");
   store = open();
-  BOOST_TEST(count("SELECT version FROM collector_schema") == 2);
+  BOOST_TEST(count("SELECT version FROM collector_schema") == k_pg_schema_version);
+  BOOST_TEST(store->read_settings().collection);
+  BOOST_TEST(store->read_settings().retention_days == k_default_retention_days);
+  BOOST_TEST(store->settings_history(10).empty());
   BOOST_TEST(count("SELECT count(*) FROM day_changes WHERE day = " + std::to_string(k_day0 / k_day_ms)) == 1);
   maintenance_request req;
   req.retention = false;
@@ -676,6 +683,39 @@ BOOST_FIXTURE_TEST_CASE(a_version_1_database_is_migrated_to_2, fixture) {
   BOOST_TEST(store->run_maintenance(req).days_aggregated == 1);
   BOOST_TEST(count("SELECT count(*) FROM day_changes") == 0);
   BOOST_TEST(count("SELECT active_nodes FROM day_summary WHERE day = " + std::to_string(k_day0 / k_day_ms)) == 1);
+}
+
+// Version 2 as the previous release left it (no settings): migrated to 3,
+// and a database that held events counts as collecting; the history is empty.
+BOOST_FIXTURE_TEST_CASE(a_version_2_database_gets_the_settings_as_a_collecting_one, fixture) {
+  BOOST_REQUIRE(insert_sync(*store, row(1, now_ms())));
+  store->close();
+  store.reset();
+  cluster.exec(db,
+               "DROP TABLE settings_history; DELETE FROM collector_meta WHERE key IN ('collection', "
+               "'retention_days'); UPDATE collector_schema SET version = 2");
+  // The CLI's must_exist open refuses it, naming what to do.
+  BOOST_CHECK_EXCEPTION(open(true), std::runtime_error, [](const std::runtime_error& e) {
+    return std::string(e.what()).find("run serve once to migrate") != std::string::npos;
+  });
+  store = open();
+  BOOST_TEST(count("SELECT version FROM collector_schema") == 3);
+  BOOST_TEST(store->read_settings().collection);
+  BOOST_TEST(store->settings_history(10).empty());
+  BOOST_TEST(count("SELECT count(*) FROM events") == 1);
+}
+
+// A new database: collection off, and the history keeps the newest 100
+// even where the sequence skipped ids.
+BOOST_FIXTURE_TEST_CASE(the_history_keeps_the_newest_changes_across_id_gaps, fixture) {
+  BOOST_TEST(!store->read_settings().collection);
+  for (int i = 0; i < 50; ++i) store->update_settings(settings_update{std::nullopt, 1 + i % 2}, "api", 1000 + i);
+  cluster.exec(db, "SELECT setval('settings_history_id_seq', 500)");
+  for (int i = 50; i < 120; ++i) store->update_settings(settings_update{std::nullopt, 1 + i % 2}, "api", 1000 + i);
+  const auto h = store->settings_history(1000);
+  BOOST_TEST(h.size() == k_settings_history);
+  BOOST_TEST(h.front().at == 1119);
+  BOOST_TEST(h.back().at == 1020);
 }
 
 // libpq may quote the connection string: no form of the password gets out.
@@ -703,7 +743,7 @@ BOOST_FIXTURE_TEST_CASE(disk_bytes_is_refreshed_without_the_maintenance_lock, fi
   const auto before = second->disk_bytes();
   std::vector<event_row> rows;
   for (int i = 0; i < 2000; ++i) rows.push_back(row(i, now_ms()));
-  BOOST_REQUIRE(store->import_events(std::move(rows)));
+  BOOST_REQUIRE(store->import_events(std::move(rows)).ok);
   raw_session holder(cluster.uri(db));
   holder.exec("SELECT pg_advisory_lock(" + std::to_string(k_pg_lock_space) + ", " +
               std::to_string(k_pg_maintenance_lock) + ")");

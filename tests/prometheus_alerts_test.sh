@@ -16,11 +16,6 @@ if ! command -v promtool >/dev/null 2>&1; then
   exit 77
 fi
 
-# Metrics the rules may name before the collector prints them: the lead's
-# collection gauge lands in parallel. A name listed here that /metrics does
-# print fails the test, so that this list is emptied once it is there.
-pending=(telemetry_collector_collection_on)
-
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/prometheus-alerts-XXXXXX")
 collector=""
 cleanup() {
@@ -50,16 +45,8 @@ grep -v '^#' "$tmp/metrics" | sed -E 's/^([a-zA-Z_:][a-zA-Z0-9_:]*).*/\1/' | sor
 grep -o 'telemetry_[a-z0-9_]*' "$rules" | sort -u >"$tmp/used"
 check test -s "$tmp/used"
 while read -r name; do
-  is_pending=0
-  for p in "${pending[@]}"; do [ "$p" = "$name" ] && is_pending=1; done
   if grep -qx "$name" "$tmp/exposed"; then
-    if [ $is_pending = 1 ]; then
-      echo "FAILED: $name is in /metrics now: remove it from pending in $0"; fail=1
-    else
-      echo "ok: /metrics has $name"
-    fi
-  elif [ $is_pending = 1 ]; then
-    echo "pending: $name is not in /metrics yet (added in parallel)"
+    echo "ok: /metrics has $name"
   else
     echo "FAILED: the rules name $name, which /metrics does not print"; fail=1
   fi

@@ -153,6 +153,14 @@ BOOST_AUTO_TEST_CASE(dashboard_files_are_served_with_a_strict_policy) {
   BOOST_TEST(r.response["Content-Security-Policy"].find("default-src 'self'") != std::string_view::npos);
   BOOST_TEST(call(http::verb::get, "/dashboard.js").response.result_int() == 200u);
   BOOST_TEST(call(http::verb::get, "/dashboard.css").response.result_int() == 200u);
+  auto settings = call(http::verb::get, "/settings");
+  BOOST_TEST(settings.response.result_int() == 200u);
+  BOOST_TEST(settings.response[http::field::content_type].starts_with("text/html"));
+  BOOST_TEST(settings.response["Content-Security-Policy"].find("default-src 'self'") != std::string_view::npos);
+  BOOST_TEST(settings.response.body().find("<script src=\"/settings.js\"") != std::string::npos);
+  auto script = call(http::verb::get, "/settings.js");
+  BOOST_TEST(script.response.result_int() == 200u);
+  BOOST_TEST(script.response[http::field::content_type].starts_with("text/javascript"));
 }
 
 BOOST_AUTO_TEST_CASE(erasure_request_names_the_uuid) {

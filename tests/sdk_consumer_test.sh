@@ -40,7 +40,7 @@ cc -std=c11 $cflags -o "$work/c-host-pc" "$prefix/share/ipfs-telemetry/examples/
   -DTELEMETRY_PLUGIN="\"$so\"" $(pkg-config --libs ipfs-plugin) -lpthread $ldflags
 check test -x "$work/c-host-pc"
 
-"$prefix/bin/telemetry-collector" serve --listen 127.0.0.1:0 --db "$work/collector.db" 2>"$work/collector.err" &
+"$prefix/bin/telemetry-collector" serve --listen 127.0.0.1:0 --db "$work/collector.db" --collection on 2>"$work/collector.err" &
 collector_pid=$!
 port=""
 for _ in $(seq 1 100); do

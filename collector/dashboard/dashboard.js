@@ -177,11 +177,26 @@
     document.body.dataset.state = "ready";
   }
 
+  // The notice that collection is off (GET /v1/settings). The charts do not
+  // depend on it: an answer other than 200 leaves the notice as it was.
+  async function loadCollectionNotice(headers) {
+    try {
+      const res = await fetch("/v1/settings", { headers, cache: "no-store" });
+      if (!res.ok) return;
+      const settings = await res.json();
+      document.getElementById("collection-notice").hidden = settings.collection !== "off";
+      document.body.dataset.collection = settings.collection;
+    } catch {
+      // No notice when the settings cannot be read; the statistics say why.
+    }
+  }
+
   async function load() {
     const days = document.getElementById("days").value;
     const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
     const status = document.getElementById("status");
     const login = document.getElementById("login");
+    const notice = loadCollectionNotice(headers);
     try {
       const res = await fetch(`/v1/stats?days=${encodeURIComponent(days)}`, { headers, cache: "no-store" });
       if (res.status === 401) {
@@ -193,7 +208,9 @@
       if (!res.ok) throw new Error(`the collector answered ${res.status}`);
       login.hidden = true;
       const stats = await res.json();
-      render(stats, await loadBooleanFields());
+      const flagFields = await loadBooleanFields();
+      await notice;
+      render(stats, flagFields);
     } catch (err) {
       status.className = "error";
       status.textContent = "Cannot load statistics: " + err.message;

@@ -8,6 +8,7 @@
 #include "retention.hpp"
 #include "schema_validator.hpp"
 #include "server.hpp"
+#include "settings.hpp"
 #include "sqlite_backup.hpp"
 #include "storage.hpp"
 
@@ -18,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
 
 #include <sys/resource.h>
@@ -27,6 +29,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -43,6 +46,7 @@ constexpr const char* k_usage = R"(USAGE
   telemetry-collector export --db DB
   telemetry-collector import --db DB FILE
   telemetry-collector cleanup --db DB [--retention-days N]
+  telemetry-collector settings --db DB [--collection on|off] [--retention-days N]
   telemetry-collector backup --db PATH DEST
 
 DB is a SQLite file path (created 0600 if missing, by serve and import), or a
@@ -53,7 +57,10 @@ libpq reads them, and is never logged.
 serve options:
   --listen ADDR:PORT        where to listen, e.g. 127.0.0.1:9099 or [::1]:9099 (port 0: any free port)
   --db DB                   the database: a SQLite path or a PostgreSQL URI (above)
-  --retention-days N        keep raw events N whole UTC days, 1-730 (default 90)
+  --collection on|off       set and save the Enable Telemetry setting (a new database: off)
+  --retention-days N        set and save the Storage Duration: keep raw events N whole UTC
+                            days, 1-730 (a new database: 90)
+                            (without these two, the settings saved in the database apply)
   --admin-token-file F      enables the admin API (GET /v1/export, DELETE /v1/nodes/UUID)
                             for "Authorization: Bearer <first line of F>"
   --private-stats           /v1/stats and /metrics need the admin token too
@@ -69,9 +76,14 @@ serve options:
 export    writes every raw event as NDJSON to stdout:
           {"received_at": "<RFC 3339 UTC>", "event": {...}}
 import    reads that NDJSON from FILE ("-": stdin); every line is validated and
-          nothing is imported unless all are good
-cleanup   one aggregation and retention pass now (PostgreSQL: waits up to 30 s
-          for a pass a running collector may be making)
+          nothing is imported unless all are good;
+          leaves out an event identical to one stored already (importing a file
+          twice is importing it once) and events older than the retention in effect
+cleanup   one aggregation and retention pass now, with the saved retention or
+          --retention-days N (not saved) (PostgreSQL: waits up to 30 s for a
+          pass a running collector may be making)
+settings  prints the settings as JSON, after saving the changes given; every
+          collector on the database follows a change within seconds
 backup    SQLite: a consistent copy of the database in DEST (a new file, mode
           0600), taken while the collector runs; restore: stop the collector
           and put DEST in place of the database. PostgreSQL: use pg_dump
@@ -80,6 +92,7 @@ The address actually bound is logged as "listening on ADDR:PORT".
 )";
 
 void log_line(const std::string& s) { std::cerr << "telemetry-collector: " << s << std::endl; }
+void log_warning(const std::string& s) { log_line("warning: " + s); }
 
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -162,10 +175,25 @@ po::variables_map parse(const po::options_description& opts, const std::vector<s
   return vm;
 }
 
+// --collection on|off and --retention-days N, as given (serve, settings).
+settings_update settings_flags(const po::variables_map& vm) {
+  settings_update u;
+  if (vm.count("collection")) {
+    const auto text = vm["collection"].as<std::string>();
+    u.collection = parse_on_off(text);
+    if (!u.collection) throw usage_error("--collection \"" + text + "\": expected on or off");
+  }
+  if (vm.count("retention-days"))
+    u.retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
+                                        k_max_retention_days, "days");
+  return u;
+}
+
 int serve(const std::vector<std::string>& args) {
   po::options_description opts("serve options");
   opts.add_options()("listen", po::value<std::string>()->required(), "")(
       "db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "")(
+      "collection", po::value<std::string>(), "")(
       "admin-token-file", po::value<std::string>(), "")("private-stats", "")("retire", "")(
       "tls-cert", po::value<std::string>(), "")("tls-key", po::value<std::string>(), "")(
       "threads", po::value<std::string>(), "")("idle-timeout", po::value<std::string>(), "")(
@@ -173,8 +201,7 @@ int serve(const std::vector<std::string>& args) {
   const auto vm = parse(opts, args);
 
   const auto ep = parse_listen(vm["listen"].as<std::string>());
-  const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
-                                              k_max_retention_days, "days");
+  const settings_update start_settings = settings_flags(vm);
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = parse_int_option(vm, "threads", static_cast<int>(cores), 1, 256, "threads");
   const int idle_timeout = parse_int_option(vm, "idle-timeout", 30, 1, 3600, "seconds");
@@ -207,7 +234,30 @@ int serve(const std::vector<std::string>& args) {
   store_options.log = &log_line;
   const auto store_ptr = open_storage(vm["db"].as<std::string>(), store_options);
   storage& store = *store_ptr;
+  // Before any job is queued (saving a start flag is one): the hooks are
+  // read by the writer thread.
+  gather_completions(store);
+  if (start_settings.collection || start_settings.retention_days) {
+    // A start flag is the operator's explicit word at this start, and wins;
+    // say so when it undoes a change saved since (through the API, the page
+    // or the CLI), since a flag left in a unit file would undo it at every
+    // restart.
+    const auto saved = store.read_settings();
+    if (start_settings.collection && *start_settings.collection != saved.collection && saved.collection_changed_at)
+      log_warning("--collection " + std::string(*start_settings.collection ? "on" : "off") +
+                  " overrides the saved setting (" + (saved.collection ? "on" : "off") +
+                  "); leave the flag out to follow the saved one");
+    if (start_settings.retention_days && *start_settings.retention_days != saved.retention_days &&
+        saved.retention_changed_at)
+      log_warning("--retention-days " + std::to_string(*start_settings.retention_days) +
+                  " overrides the saved setting (" + std::to_string(saved.retention_days) +
+                  " days); leave the flag out to follow the saved one");
+    store.update_settings(start_settings, "start flag", now_ms());
+  }
+  settings_state settings(store.read_settings());
+  handler.settings = &settings;
   collector_metrics metrics;
+  metrics.set_collection_on(settings.collecting());
   asio::thread_pool readers(2);
   asio::thread_pool exporters(2);
 
@@ -218,14 +268,30 @@ int serve(const std::vector<std::string>& args) {
   ctx.actions.metrics = &metrics;
   ctx.actions.readers = &readers;
   ctx.actions.exporters = &exporters;
+  ctx.actions.settings = &settings;
+  ctx.actions.log = &log_line;
   ctx.log = &log_line;
   ctx.idle_timeout = std::chrono::seconds(idle_timeout);
   ctx.max_connections = connection_limit(descriptors);
   ctx.max_per_peer = static_cast<std::size_t>(per_peer);
 
-  // Before any job can be queued: the maintenance runner queues its first at once.
-  gather_completions(store);
-  maintenance_runner maintenance(store, metrics, retention_days, std::chrono::seconds(aggregate_every), &log_line);
+  maintenance_runner maintenance(
+      store, metrics, [&settings] { return settings.retention_days(); }, std::chrono::seconds(aggregate_every),
+      &log_line);
+  settings.on_change([&](const collector_settings& before, const collector_settings& after) {
+    metrics.set_collection_on(settings.collecting());  // not `after`: two changes may be told out of order
+    if (before.collection != after.collection)
+      log_line(after.collection ? "settings: collection is on: events are stored again"
+                                : "settings: collection is off: POST / stores nothing and answers 503");
+    if (before.retention_days != after.retention_days) {
+      log_line("settings: raw events are kept " + std::to_string(after.retention_days) + " days (was " +
+               std::to_string(before.retention_days) + ")" +
+               (after.retention_days < before.retention_days ? "; running a retention pass now" : ""));
+      if (after.retention_days < before.retention_days) maintenance.retention_now();
+    }
+  });
+  // Changes made by another collector on the database, or the CLI.
+  settings_watcher watcher(store, settings, k_settings_poll, &log_line);
 
   io_pool pool(threads);
   auto l = std::make_shared<listener>(pool, ep, ctx);
@@ -235,10 +301,15 @@ int serve(const std::vector<std::string>& args) {
       bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
   log_line("listening on " + addr + ":" + std::to_string(bound.port()) + (ctx.tls ? " (https)" : " (http)") +
            (handler.retire ? " (retire mode: answering 410)" : "") + ", " + std::string(store.engine()) + " database " +
-           store.description() +
-           ", raw events kept " + std::to_string(retention_days) + " days, at most " +
+           store.description() + ", collection " + (settings.collecting() ? "on" : "off") + ", raw events kept " +
+           std::to_string(settings.retention_days()) + " days, at most " +
            std::to_string(ctx.max_connections) + " connections" +
            (per_peer ? " (" + std::to_string(per_peer) + " per peer)" : ""));
+  if (!settings.collecting())
+    log_line("collection is off (the setting Enable Telemetry; a new database starts with it off): POST / stores "
+             "nothing and answers 503. To turn it on: telemetry-collector settings --db " + store.description() +
+             " --collection on, or PUT /v1/settings {\"collection\": \"on\"} with the admin token, or the "
+             "dashboard's /settings page, or restart with --collection on");
 
   // SIGTERM/SIGINT: stop accepting, let requests in flight finish (at most
   // k_drain), commit, exit. A second signal stops at once.
@@ -273,6 +344,7 @@ int serve(const std::vector<std::string>& args) {
   ctx.sessions.set_on_empty({});
   readers.join();
   exporters.join();
+  watcher.stop();
   maintenance.stop();
   store.close();  // commits whatever was queued
   log_line("stopped; " + std::to_string(metrics.accepted_count()) + " events accepted in this run");
@@ -341,14 +413,34 @@ int import_command(const std::vector<std::string>& args) {
   storage_options store_options;
   store_options.log = &log_line;
   const auto store = open_storage(vm["db"].as<std::string>(), store_options);  // import may create a SQLite file
-  const std::size_t n = events.size();
-  const bool ok = store->import_events(std::move(events));  // one transaction: all or nothing
+  // The retention in effect applies to imported events as to any other: an
+  // event it would delete at once is not imported. A line repeated in the
+  // file is imported once, and one identical to a stored event not again.
+  const int retention_days = store->read_settings().retention_days;
+  const std::int64_t kept_from = first_kept_day(now_ms(), retention_days);
+  std::size_t expired = 0, repeated = 0;
+  std::vector<event_row> kept;
+  std::set<std::string> seen;
+  for (auto& e : events) {
+    if (e.received_at / k_day_ms < kept_from) {
+      ++expired;
+      continue;
+    }
+    if (!seen.insert(export_line(e.received_at, event_object(e))).second) {
+      ++repeated;
+      continue;
+    }
+    kept.push_back(std::move(e));
+  }
+  const auto report = store->import_events(std::move(kept));  // one transaction: all or nothing
   store->close();
-  if (!ok) {
+  if (!report.ok) {
     log_line("import failed while writing; nothing was imported");
     return 1;
   }
-  log_line("imported " + std::to_string(n) + " events");
+  log_line("imported " + std::to_string(report.imported) + " events; left out " +
+           std::to_string(report.already_stored + repeated) + " already stored (or repeated in the file) and " +
+           std::to_string(expired) + " older than the retention (" + std::to_string(retention_days) + " days)");
   return 0;
 }
 
@@ -356,9 +448,9 @@ int cleanup_command(const std::vector<std::string>& args) {
   po::options_description opts("cleanup options");
   opts.add_options()("db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "");
   const auto vm = parse(opts, args);
-  const int retention_days = parse_int_option(vm, "retention-days", k_default_retention_days, k_min_retention_days,
-                                              k_max_retention_days, "days");
+  const auto given = settings_flags(vm);  // --retention-days: this pass only, not saved
   const auto store = open_existing(vm["db"].as<std::string>());
+  const int retention_days = given.retention_days ? *given.retention_days : store->read_settings().retention_days;
   maintenance_request request;
   request.retention_days = retention_days;
   request.now = now_ms();
@@ -377,6 +469,29 @@ int cleanup_command(const std::vector<std::string>& args) {
            std::to_string(report.rows_deleted) + " raw event(s) older than " + std::to_string(retention_days) +
            " days");
   return 0;
+}
+
+int settings_command(const std::vector<std::string>& args) {
+  po::options_description opts("settings options");
+  opts.add_options()("db", po::value<std::string>()->required(), "")("collection", po::value<std::string>(), "")(
+      "retention-days", po::value<std::string>(), "");
+  const auto vm = parse(opts, args);
+  const auto update = settings_flags(vm);
+  const bool change = update.collection || update.retention_days;
+  // Printing never creates a database. A change may: it sets a database up
+  // before its first serve or import (a PostgreSQL one is created or
+  // migrated, so that an upgrade can keep its retention).
+  storage_options store_options;
+  store_options.log = &log_line;
+  const auto store = change ? open_storage(vm["db"].as<std::string>(), store_options)
+                            : open_existing(vm["db"].as<std::string>());
+  const auto s = change ? store->update_settings(update, "command line", now_ms())
+                     : store->read_settings();
+  const auto history = store->settings_history(k_settings_history);
+  store->close();
+  std::cout << boost::json::serialize(settings_json(s, history)) << "\n";
+  std::cout.flush();
+  return std::cout ? 0 : 1;
 }
 
 int backup_command(const std::vector<std::string>& args) {
@@ -421,6 +536,7 @@ int main(int argc, char** argv) {
     if (command == "export") return export_command(args);
     if (command == "import") return import_command(args);
     if (command == "cleanup") return cleanup_command(args);
+    if (command == "settings") return settings_command(args);
     if (command == "backup") return backup_command(args);
     std::cerr << "telemetry-collector: unknown command \"" << command << "\"\n" << k_usage;
     return 2;

@@ -4,14 +4,16 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <utility>
+
 namespace telemetry_collector {
 
-maintenance_runner::maintenance_runner(storage& store, collector_metrics& metrics, int retention_days,
+maintenance_runner::maintenance_runner(storage& store, collector_metrics& metrics, std::function<int()> retention_days,
                                        std::chrono::seconds aggregate_every,
                                        std::function<void(const std::string&)> log)
     : store_(store),
       metrics_(metrics),
-      retention_days_(retention_days),
+      retention_days_(std::move(retention_days)),
       aggregate_every_(aggregate_every),
       log_(std::move(log)),
       thread_([this] { loop(); }) {}
@@ -26,6 +28,14 @@ void maintenance_runner::stop() {
   cancel_ = true;
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void maintenance_runner::retention_now() {
+  {
+    std::lock_guard lock(mutex_);
+    retention_now_ = true;
+  }
+  wake_.notify_all();
 }
 
 void maintenance_runner::loop() {
@@ -45,10 +55,15 @@ void maintenance_runner::loop() {
       if (wake_.wait_for(lock, aggregate_every_, [this] { return stopping_; })) return;
       continue;
     }
+    {
+      std::lock_guard lock(mutex_);
+      if (std::exchange(retention_now_, false)) next_retention = clock::now();
+    }
     try {
+      const int retention_days = retention_days_();
       maintenance_request request;
       request.cancel = &cancel_;
-      request.retention_days = retention_days_;
+      request.retention_days = retention_days;
       request.now = now_ms();
       request.retention = clock::now() >= next_retention;
       if (request.retention) {
@@ -60,7 +75,7 @@ void maintenance_runner::loop() {
           next_retention = clock::now() + std::chrono::hours(24);
           log_("retention pass (" + std::to_string(ms) + " ms): aggregated " + std::to_string(r.days_aggregated) +
                " day(s), deleted " + std::to_string(r.rows_deleted) + " raw event(s) received before the last " +
-               std::to_string(retention_days_) + " days" +
+               std::to_string(retention_days) + " days" +
                (r.days_skipped ? ", " + std::to_string(r.days_skipped) + " day(s) left for the next pass" : ""));
         }
         // Not ran: another collector on the database holds the maintenance
@@ -77,7 +92,7 @@ void maintenance_runner::loop() {
       last_failure = e.what();
     }
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, aggregate_every_, [this] { return stopping_; })) return;
+    if (wake_.wait_for(lock, aggregate_every_, [this] { return stopping_ || retention_now_; }) && stopping_) return;
   }
 }
 

@@ -72,6 +72,9 @@ std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_
   out += "# HELP telemetry_collector_storage_healthy 1 while the database can keep events, 0 while /healthz answers 503.\n"
          "# TYPE telemetry_collector_storage_healthy gauge\n";
   out += storage_healthy ? "telemetry_collector_storage_healthy 1\n" : "telemetry_collector_storage_healthy 0\n";
+  out += "# HELP telemetry_collector_collection_on 1 while the Enable Telemetry setting is on, 0 while off (POST / answers 503).\n"
+         "# TYPE telemetry_collector_collection_on gauge\n";
+  out += collection_on_.load() ? "telemetry_collector_collection_on 1\n" : "telemetry_collector_collection_on 0\n";
   const auto active = active_24h_.load();
   if (active >= 0) {
     out += "# HELP telemetry_active_nodes_24h Distinct nodes with an event in the last 24 hours.\n"

@@ -24,6 +24,7 @@ class collector_metrics {
   void rejected(std::string_view reason);
   void erasure() { erasures_.fetch_add(1, std::memory_order_relaxed); }
   void set_active_nodes_24h(std::int64_t n) { active_24h_.store(n, std::memory_order_relaxed); }
+  void set_collection_on(bool on) { collection_on_.store(on, std::memory_order_relaxed); }
 
   std::uint64_t accepted_count() const { return accepted_.load(); }
 
@@ -38,6 +39,7 @@ class collector_metrics {
   std::array<std::atomic<std::uint64_t>, k_latency_bounds.size() + 1> buckets_{};  // last: +Inf
   std::atomic<std::uint64_t> latency_sum_us_{0};
   std::atomic<std::int64_t> active_24h_{-1};  // -1: not computed yet
+  std::atomic<bool> collection_on_{true};
 };
 
 }  // namespace telemetry_collector

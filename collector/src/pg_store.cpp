@@ -2,6 +2,7 @@
 
 #include "pg_connection.hpp"
 #include "retention.hpp"
+#include "settings.hpp"
 #include "schema_validator.hpp"
 
 #include <boost/json/parse.hpp>
@@ -257,7 +258,11 @@ class pg_store final : public storage {
   }
   void set_completion_hooks(completion_hooks hooks) override { hooks_ = std::move(hooks); }
 
-  bool import_events(std::vector<event_row> events) override;
+  import_report import_events(std::vector<event_row> events) override;
+  collector_settings read_settings() override;
+  collector_settings update_settings(const settings_update& update, std::string_view via, clock_ms now) override;
+  std::vector<settings_change> settings_history(std::size_t limit) override;
+  std::int64_t raw_events_before_day(std::int64_t day) override;
   boost::json::object read_stats(int days, clock_ms now) override;
   std::int64_t active_nodes_since(clock_ms since) override;
   std::unique_ptr<export_cursor> open_export() override;
@@ -309,6 +314,8 @@ class pg_store final : public storage {
   // DDL waits ddl_lock at most for its lock: throws partition_busy then.
   void ensure_partitions(pg::connection& c, const std::set<std::int64_t>& days, std::set<std::int64_t>& known);
   std::string insert_sql() const;
+  // insert_sql() leaving out the rows identical to a stored event (import).
+  std::string import_sql() const;
   // The batch's events as one array literal per column.
   params insert_params(const std::vector<const event_row*>& rows) const;
 
@@ -350,6 +357,11 @@ class pg_store final : public storage {
   std::unique_ptr<pg::connection> writer_conn_;
   std::mutex conn_mutex_;
   std::set<std::int64_t> writer_days_;           // writer thread only: days with a partition
+
+  // The settings are read every second or so (settings_watcher): on one
+  // session kept for it, made again after a failure.
+  std::mutex settings_mutex_;
+  std::unique_ptr<pg::connection> settings_conn_;  // with settings_mutex_
 
   std::atomic<bool> available_{true};  // the writer has a session: the fast check on insert()
   std::mutex health_mutex_;
@@ -510,8 +522,16 @@ void pg_store::migrate(pg::connection& c) {
           " nodes bigint NOT NULL, PRIMARY KEY (day, field, value));",
       // Change detection without scanning partitions (pg_store.hpp).
       "CREATE TABLE day_changes (day integer PRIMARY KEY);",
+      // The settings (settings.hpp): collection starts off on a new
+      // database, on where an earlier version was collecting already.
+      "CREATE TABLE settings_history (id bigserial PRIMARY KEY, at bigint NOT NULL, setting text NOT NULL,"
+      " old_value text NOT NULL, new_value text NOT NULL, via text NOT NULL);"
+      "INSERT INTO collector_meta (key, value) SELECT 'collection', CASE WHEN EXISTS (SELECT 1 FROM events) OR "
+      "EXISTS (SELECT 1 FROM day_summary) THEN 'on' ELSE 'off' END ON CONFLICT (key) DO NOTHING;"
+      "INSERT INTO collector_meta (key, value) VALUES ('retention_days', '" +
+          std::to_string(k_default_retention_days) + "') ON CONFLICT (key) DO NOTHING;",
   };
-  static_assert(k_pg_schema_version == 2, "one migration per version");
+  static_assert(k_pg_schema_version == 3, "one migration per version");
   try {
     c.exec("BEGIN");
     // Instances starting together migrate one after the other.
@@ -568,6 +588,15 @@ std::string pg_store::insert_sql() const {
   // Not measured yet: the multi-row VALUES and COPY alternatives.
   return "INSERT INTO events (received_at" + cols + ") SELECT 'epoch'::timestamptz + t * interval '1 millisecond'" +
          select + " FROM unnest(" + types + ") AS u(" + alias + ")";
+}
+
+std::string pg_store::import_sql() const {
+  std::string same = "e.received_at = 'epoch'::timestamptz + u.t * interval '1 millisecond'";
+  for (const auto& c : columns_) {
+    const auto q = pg::quote_ident(c.name);
+    same += " AND e." + q + (c.name == "uuid" ? " = u." : " IS NOT DISTINCT FROM u.") + q;
+  }
+  return insert_sql() + " WHERE NOT EXISTS (SELECT 1 FROM events e WHERE " + same + ")";
 }
 
 params pg_store::insert_params(const std::vector<const event_row*>& rows) const {
@@ -918,11 +947,16 @@ void pg_store::close() {
   } else {
     lk.unlock();
   }
-  std::lock_guard c(conn_mutex_);
-  writer_conn_.reset();
+  {
+    std::lock_guard c(conn_mutex_);
+    writer_conn_.reset();
+  }
+  std::lock_guard settings(settings_mutex_);
+  settings_conn_.reset();
 }
 
-bool pg_store::import_events(std::vector<event_row> events) {
+import_report pg_store::import_events(std::vector<event_row> events) {
+  import_report report;
   try {
     auto c = connect("import");
     std::set<std::int64_t> days, known;
@@ -938,20 +972,120 @@ bool pg_store::import_events(std::vector<event_row> events) {
       }
     }
     c->exec("BEGIN");
+    // An event identical to a stored one is left out (the uuid index finds
+    // the candidates). The caller has left out repeats within `events`.
+    const std::string sql = import_sql();
     constexpr std::size_t chunk = 1000;
     for (std::size_t i = 0; i < events.size(); i += chunk) {
       std::vector<const event_row*> rows;
       for (std::size_t k = i; k < std::min(events.size(), i + chunk); ++k) rows.push_back(&events[k]);
-      c->query(insert_sql_, insert_params(rows));
+      auto r = c->query(sql, insert_params(rows));
+      const auto written = static_cast<std::size_t>(to_int64(PQcmdTuples(r.get())));
+      report.imported += written;
+      report.already_stored += rows.size() - written;
     }
     std::string list = "{";
     for (std::int64_t d : days) list += (list.size() > 1 ? "," : "") + std::to_string(d);
     c->query("INSERT INTO day_changes(day) SELECT unnest($1::integer[]) ON CONFLICT DO NOTHING", {list + "}"});
     c->exec("COMMIT");
-    return true;
+    report.ok = true;
+    return report;
   } catch (const std::exception& e) {
     if (opts_.log) opts_.log("import into " + description_ + " failed, nothing imported: " + e.what());
-    return false;
+    return import_report{};
+  }
+}
+
+namespace {
+
+collector_settings read_settings_on(pg::connection& c) {
+  std::map<std::string, std::string, std::less<>> meta;
+  auto r = c.query("SELECT key, value FROM collector_meta WHERE key = ANY($1::text[])",
+                   {"{" + std::string(k_collection_key) + "," + std::string(k_retention_key) + "," +
+                    std::string(k_collection_changed_key) + "," + std::string(k_retention_changed_key) + "," +
+                    std::string(k_settings_version_key) + "}"});
+  for (int i = 0; i < PQntuples(r.get()); ++i) meta.emplace(PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1));
+  return settings_from_text([&](std::string_view key) -> std::optional<std::string> {
+    if (auto it = meta.find(key); it != meta.end()) return it->second;
+    return std::nullopt;
+  });
+}
+
+}  // namespace
+
+collector_settings pg_store::read_settings() {
+  std::lock_guard lk(settings_mutex_);
+  try {
+    if (!settings_conn_ || !settings_conn_->alive()) {
+      settings_conn_.reset();
+      settings_conn_ = connect("settings");
+    }
+    return read_settings_on(*settings_conn_);
+  } catch (const pg::error& e) {
+    settings_conn_.reset();
+    throw std::runtime_error(std::string("PostgreSQL: settings: ") + e.what());
+  }
+}
+
+collector_settings pg_store::update_settings(const settings_update& update, std::string_view via, clock_ms now) {
+  try {
+    auto c = connect("settings");
+    // READ COMMITTED whatever the server's default: the read below must see
+    // a change committed while this waited for the lock.
+    c->exec("BEGIN ISOLATION LEVEL READ COMMITTED");
+    // Two changes at once (two collectors' APIs) are made one after the other.
+    c->exec("SELECT pg_advisory_xact_lock(" + std::to_string(k_lock_space) + ", " +
+            std::to_string(k_pg_settings_lock) + ")");
+    std::vector<settings_change> changes;
+    const auto after = apply_update(read_settings_on(*c), update, now, via, changes);
+    if (!changes.empty()) {
+      for (const auto& [key, value] : settings_rows(after))
+        c->query("INSERT INTO collector_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = "
+                 "excluded.value",
+                 {key, value});
+      for (const auto& ch : changes)
+        c->query("INSERT INTO settings_history (at, setting, old_value, new_value, via) VALUES ($1, $2, $3, $4, $5)",
+                 {std::to_string(ch.at), ch.setting, ch.old_value, ch.new_value, ch.via});
+      // The newest k_settings_history by id (a sequence may skip ids).
+      c->query("DELETE FROM settings_history WHERE id < (SELECT id FROM settings_history ORDER BY id DESC OFFSET $1 "
+               "LIMIT 1)",
+               {std::to_string(k_settings_history - 1)});
+    }
+    c->exec("COMMIT");
+    return after;
+  } catch (const pg::error& e) {
+    throw std::runtime_error(std::string("PostgreSQL: saving the settings: ") + e.what());
+  }
+}
+
+std::vector<settings_change> pg_store::settings_history(std::size_t limit) {
+  std::vector<settings_change> out;
+  try {
+    auto c = connect("settings history");
+    auto r = c->query("SELECT at, setting, old_value, new_value, via FROM settings_history ORDER BY id DESC LIMIT $1",
+                      {std::to_string(limit)});
+    for (int i = 0; i < PQntuples(r.get()); ++i)
+      out.push_back({to_int64(PQgetvalue(r.get(), i, 0)), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
+                     PQgetvalue(r.get(), i, 3), PQgetvalue(r.get(), i, 4)});
+  } catch (const pg::error& e) {
+    throw std::runtime_error(std::string("PostgreSQL: settings history: ") + e.what());
+  }
+  return out;
+}
+
+std::int64_t pg_store::raw_events_before_day(std::int64_t day) {
+  try {
+    auto c = connect("retention preview");
+    c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    std::int64_t n = 0;
+    for (const auto& [d, table] : partitions(*c)) {
+      if (d >= day) break;
+      n += to_int64(c->value("SELECT count(*) FROM " + pg::quote_ident(table))->c_str());
+    }
+    c->exec("COMMIT");
+    return n;
+  } catch (const pg::error& e) {
+    throw std::runtime_error(std::string("PostgreSQL: retention preview: ") + e.what());
   }
 }
 
@@ -1223,11 +1357,11 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
       const std::int64_t today = now_ms() / k_day_ms;
       // Not a day this pass's retention is about to drop: packing it would
       // be work thrown away (measured: 1.0 s of a 7.2 s pass over 1M rows).
-      const std::int64_t first_kept_day =
-          request.retention ? request.now / k_day_ms - request.retention_days : std::numeric_limits<std::int64_t>::min();
+      const std::int64_t kept_from = request.retention ? first_kept_day(request.now, request.retention_days)
+                                                       : std::numeric_limits<std::int64_t>::min();
       for (const auto& [day, table] : parts) {
         if (day >= today) break;
-        if (day < first_kept_day) continue;
+        if (day < kept_from) continue;
         const std::string key = "uuid_index_packed:" + table;
         if (c->value("SELECT 1 FROM collector_meta WHERE key = $1", {key})) continue;
         if (!c->value("SELECT to_regclass($1)::text", {table})) continue;
@@ -1243,9 +1377,9 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
       // table, and a long export's snapshot holds it up, while every insert
       // queues behind a waiting DROP: so it waits 200 ms at most and the
       // day is left for the next pass.
-      const std::int64_t first_kept_day = request.now / k_day_ms - request.retention_days;
+      const std::int64_t kept_from = first_kept_day(request.now, request.retention_days);
       for (const auto& [day, table] : partitions(*c)) {
-        if (day >= first_kept_day) continue;
+        if (day >= kept_from) continue;
         if (cancelled(request.cancel)) break;
         const bool aggregated =
             c->value("SELECT 1 FROM day_summary WHERE day = $1", {std::to_string(day)}).has_value();

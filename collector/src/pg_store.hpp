@@ -16,7 +16,10 @@
 //                      the same transaction as the change; maintenance
 //                      recomputes today, yesterday and these, and clears them
 //   day_field_counts   (day, field, value, nodes)
-//   collector_meta     (key, value): small settings, the write probe
+//   collector_meta     (key, value): the settings (settings.hpp), the
+//                      write probe, which day's index is packed
+//   settings_history   (id, at, setting, old_value, new_value, via): the
+//                      last k_settings_history changes of the settings
 //   collector_schema   (version)
 //
 // Threads and connections: a writer thread with its own connection takes
@@ -49,7 +52,7 @@
 
 namespace telemetry_collector {
 
-inline constexpr int k_pg_schema_version = 2;
+inline constexpr int k_pg_schema_version = 3;
 
 // The advisory locks (pg_locks: locktype advisory, classid k_pg_lock_space,
 // objid the lock, objsubid 2): maintenance, held for a pass by the session
@@ -57,6 +60,7 @@ inline constexpr int k_pg_schema_version = 2;
 inline constexpr int k_pg_lock_space = 0x7e1e7;
 inline constexpr int k_pg_maintenance_lock = 1;
 inline constexpr int k_pg_migration_lock = 2;
+inline constexpr int k_pg_settings_lock = 3;  // a change of the settings, in its transaction
 
 // How long a statement may wait, per kind of session. Every wait on the
 // database is bounded: a batch that cannot commit within writer_timeout

@@ -1,5 +1,7 @@
 #include "request_actions.hpp"
 
+#include "retention.hpp"
+
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/serialize.hpp>
@@ -150,6 +152,40 @@ void read_stats(action_context& ctx, int days, const request_meta& meta, const a
   });
 }
 
+// Reads (and for a PUT first saves) the settings on the reader pool.
+void settings_action(action_context& ctx, const handler_result& result, const request_meta& meta,
+                     const asio::any_io_executor& ex, answer_fn reply) {
+  asio::post(*ctx.readers, [&ctx, what = result.what, update = result.settings, days = result.days, meta, ex,
+                            reply = std::move(reply)]() mutable {
+    std::optional<boost::json::object> body;
+    try {
+      if (what == action::retention_preview) {
+        const std::int64_t kept_from = first_kept_day(now_ms(), days);
+        body = boost::json::object{{"retention_days", days},
+                                   {"first_kept_date", day_to_date(kept_from)},
+                                   {"raw_events_to_delete", ctx.store->raw_events_before_day(kept_from)}};
+      } else {
+        const auto s = what == action::settings_put ? ctx.store->update_settings(update, "api", now_ms())
+                                                    : ctx.store->read_settings();
+        if (what == action::settings_put && ctx.settings) ctx.settings->apply(s);
+        // Once saved, the answer is 200 whatever happens to the history's read.
+        std::vector<settings_change> history;
+        try {
+          history = ctx.store->settings_history(k_settings_history);
+        } catch (const std::exception&) {
+        }
+        body = settings_json(s, history);
+      }
+    } catch (const std::exception& e) {
+      if (what == action::settings_put && ctx.log) ctx.log(std::string("saving the settings failed: ") + e.what());
+    }
+    asio::post(ex, [&ctx, meta, body = std::move(body), reply = std::move(reply)]() mutable {
+      if (!body) return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      reply(respond_with(json_ok(meta.version, meta.keep_alive, *body)));
+    });
+  });
+}
+
 }  // namespace
 
 http::response<http::empty_body> export_header(unsigned version) {
@@ -183,6 +219,10 @@ void carry_out(action_context& ctx, handler_result result, const request_meta& m
       a.stream = std::make_shared<storage_export>(ctx, ex);
       return reply(std::move(a));
     }
+    case action::settings_get:
+    case action::settings_put:
+    case action::retention_preview:
+      return settings_action(ctx, result, meta, ex, std::move(reply));
     case action::health:  // cheap by the storage's promise: fine on the I/O thread
       return reply(respond_with(health_answer(meta.version, meta.keep_alive, ctx.store->problem(),
                                               ctx.store->retry_after())));

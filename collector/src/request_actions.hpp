@@ -44,6 +44,12 @@ struct action_context {
   // make the collector hold an unbounded amount of memory.
   std::atomic<std::size_t> stats_bytes{0};
   std::size_t max_stats_bytes = 32u << 20;
+  // The settings in effect in this collector: a PUT /v1/settings is applied
+  // to them as soon as it is saved (the other collectors on the database
+  // read it within settings.hpp's k_settings_poll). May be nullptr.
+  settings_state* settings = nullptr;
+  // Operator notices (a settings change that could not be saved). May be empty.
+  std::function<void(const std::string&)> log;
 };
 
 // A share of action_context::stats_bytes, given back when destroyed (once

@@ -90,6 +90,8 @@ handler_result handle_ingest(const http::request<http::string_body>& req, const 
   const bool ka = req.keep_alive();
   if (opts.retire)
     return respond(error_response(http::status::gone, v, ka, "this collector has retired; stop sending"), "retired");
+  // Nothing of the request is looked at, counted or logged.
+  if (opts.settings && !opts.settings->collecting()) return respond(collection_off(v));
   if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
   handler_result out;
   // The common case, a conforming event, without building a DOM.
@@ -203,6 +205,13 @@ http::response<http::string_body> storage_failure(unsigned version, std::chrono:
   return res;
 }
 
+http::response<http::string_body> collection_off(unsigned version) {
+  auto res = error_response(http::status::service_unavailable, version, false, "collection is off", {},
+                            "this collector does not collect telemetry now; retry later");
+  res.set(http::field::retry_after, std::to_string(k_collection_off_retry.count()));
+  return res;
+}
+
 http::response<http::string_body> busy(unsigned version) {
   auto res = error_response(http::status::service_unavailable, version, false, "busy", {},
                             "too many statistics answers are being sent; retry shortly");
@@ -287,6 +296,46 @@ handler_result handle_request(const http::request<http::string_body>& req, const
     }
     out.what = action::stats;
     out.days = days;
+    return out;
+  }
+
+  if (path == "/v1/settings") {
+    if (get_or_head) {
+      if (opts.private_stats)
+        if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
+      handler_result out;
+      out.what = action::settings_get;
+      return out;
+    }
+    if (method != http::verb::put) return method_not_allowed(v, ka, "GET, HEAD, PUT");
+    if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
+    if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka));
+    auto parsed = parse_settings_update(req.body());
+    if (!parsed.ok())
+      return respond(error_response(http::status::bad_request, v, ka, "invalid settings", parsed.field, parsed.detail));
+    handler_result out;
+    out.what = action::settings_put;
+    out.settings = parsed.update;
+    return out;
+  }
+
+  // How many raw events a shorter retention would delete: the settings
+  // page asks before saving one.
+  if (path == "/v1/settings/preview") {
+    if (!get_or_head) return method_not_allowed(v, ka, "GET, HEAD");
+    if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
+    auto params = target->params();
+    auto it = params.find("retention_days");
+    const std::string text = it != params.end() && (*it).has_value ? std::string((*it).value) : std::string();
+    int n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < k_min_retention_days ||
+        n > k_max_retention_days)
+      return respond(error_response(http::status::bad_request, v, ka, "invalid query parameter", "retention_days",
+                                    "expected a whole number of days from 1 to 730"));
+    handler_result out;
+    out.what = action::retention_preview;
+    out.days = n;
     return out;
   }
 

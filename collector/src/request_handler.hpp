@@ -7,6 +7,7 @@
 // No sockets, no files, no database here.
 
 #include "schema_validator.hpp"
+#include "settings.hpp"
 #include "storage.hpp"
 
 #include <boost/beast/http/message.hpp>
@@ -37,7 +38,10 @@ struct handler_options {
   const schema_validator* validator = nullptr;
   bool retire = false;                      // answer POST / with 410 Gone
   std::optional<token_digest> admin_token;  // admin API enabled when set
-  bool private_stats = false;               // stats and metrics need the admin token too
+  bool private_stats = false;               // stats, metrics and settings need the admin token too
+  // The settings in effect (collection off: POST / answers 503). nullptr:
+  // collecting (a handler without a database behind it, in tests).
+  const settings_state* settings = nullptr;
 };
 
 enum class action {
@@ -49,6 +53,9 @@ enum class action {
   stats,         // read_stats(`days`), then json_ok()
   metrics,       // Prometheus text, then text_ok()
   health,        // ask the store, then health_answer()
+  settings_get,  // read the settings and their history, then settings_json()
+  settings_put,  // apply `settings`, then as settings_get
+  retention_preview,  // count the raw events a pass with `days` of retention deletes
 };
 
 struct handler_result {
@@ -56,7 +63,8 @@ struct handler_result {
   http::response<http::string_body> response;  // when what == respond
   event_row row;                               // store_event
   std::string uuid;                            // erase_node, admin_erase
-  int days = 0;                                // stats
+  int days = 0;                                // stats, retention_preview
+  settings_update settings;                    // settings_put
   // For the rejection counters: empty when not a rejection of an event
   // (POST /) or an erasure request (DELETE /).
   std::string_view rejected;
@@ -81,6 +89,8 @@ http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std
                                           std::string body);
 // 503 with Retry-After: the store cannot keep events now (storage::retry_after()).
 http::response<http::string_body> storage_failure(unsigned version, std::chrono::seconds retry_after);
+// 503 with Retry-After of one day: collection is off (settings.hpp).
+http::response<http::string_body> collection_off(unsigned version);
 // 503 with Retry-After: 1: too many large answers in flight (server_context::max_stats_bytes).
 http::response<http::string_body> busy(unsigned version);
 // GET /healthz: 200 "ok", or 503 naming `problem` (the store's, event_store::problem()).

@@ -34,6 +34,10 @@ namespace telemetry_collector {
 // booleans "true"/"false", numbers in decimal.
 std::string aggregate_value_text(const boost::json::value& v);
 
+// The first UTC day (days since 1970-01-01) whose raw events a pass at
+// `now` keeps with `retention_days`; events received before it are deleted.
+inline std::int64_t first_kept_day(clock_ms now, int retention_days) { return now / k_day_ms - retention_days; }
+
 // "2026-11-22" for a day number.
 std::string day_to_date(std::int64_t day);
 

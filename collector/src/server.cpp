@@ -176,6 +176,11 @@ class session : public session_base, public std::enable_shared_from_this<session
         ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor)
       return close();
     if (ec == http::error::body_limit) {
+      // While collection is off a POST / is refused unlooked at, whatever its size, and not counted.
+      const auto& h = parser_->get();
+      if (h.method() == http::verb::post && h.target() == "/" && ctx_.handler.settings &&
+          !ctx_.handler.settings->collecting())
+        return send(collection_off(11));
       ctx_.actions.metrics->rejected("too_large");
       return send(payload_too_large(11, false));
     }

@@ -201,16 +201,16 @@ int aggregate_changed_days(sqlite_store& store, const std::atomic<bool>* cancel)
 maintenance_report delete_expired(sqlite_store& store, int retention_days, clock_ms now, int chunk,
                                   const std::atomic<bool>* cancel, std::chrono::milliseconds pause) {
   maintenance_report report;
-  const std::int64_t first_kept_day = now / k_day_ms - retention_days;
+  const std::int64_t kept_from = first_kept_day(now, retention_days);
   std::vector<std::int64_t> days;
   std::set<std::int64_t> aggregated;
   {
     auto reader = store.reader();
     statement st(reader->get(), "SELECT DISTINCT day FROM events WHERE day < ?");
-    st.bind(1, first_kept_day);
+    st.bind(1, kept_from);
     while (st.step()) days.push_back(st.int64(0));
     statement sum(reader->get(), "SELECT day FROM day_summary WHERE day < ?");
-    sum.bind(1, first_kept_day);
+    sum.bind(1, kept_from);
     while (sum.step()) aggregated.insert(sum.int64(0));
   }
   for (std::int64_t day : days) {

@@ -2,6 +2,8 @@
 
 #include "sqlite_queries.hpp"
 
+#include "settings.hpp"
+
 #include "schema_validator.hpp"
 #include "sqlite_statement.hpp"
 
@@ -18,13 +20,19 @@
 #include <cstring>
 #include <future>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 namespace telemetry_collector {
 
 namespace {
 
-// Version 1: events, day_summary, day_field_counts.
+// Version 1: events, day_summary, day_field_counts; later builds add
+// tables and meta rows with IF NOT EXISTS / OR IGNORE, which builds before
+// them ignore (so a database can go back to one): settings_history and the
+// settings (settings.hpp). The settings rows are made once, when the
+// database first opens with this build: collection off for a new database,
+// on for one that already holds events or aggregates (it was collecting).
 // One index on the raw events, (day, uuid): it serves the aggregates and, one
 // day at a time, erasure. An index on uuid alone (databases made by earlier
 // builds have one; it is dropped) would cost every insert one more write at a
@@ -52,7 +60,19 @@ CREATE TABLE IF NOT EXISTS day_field_counts(
   value TEXT NOT NULL,
   nodes INTEGER NOT NULL,
   PRIMARY KEY(day, field, value)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings_history(
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  setting TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL,
+  via TEXT NOT NULL);
+INSERT OR IGNORE INTO meta(key, value)
+  SELECT 'collection', CASE WHEN EXISTS(SELECT 1 FROM events) OR EXISTS(SELECT 1 FROM day_summary)
+                            THEN 'on' ELSE 'off' END;
+INSERT OR IGNORE INTO meta(key, value) VALUES('retention_days', '90');
 )sql";
+static_assert(k_default_retention_days == 90, "k_schema's default retention");
 
 void create_private_file(const std::string& path) {
   // The database holds node identifiers: 0600 from its first byte.
@@ -422,16 +442,119 @@ void event_inserter::insert(const stored_event& e) {
 }
 
 
-bool sqlite_store::import_events(std::vector<event_row> events) {
+import_report sqlite_store::import_events(std::vector<event_row> events) {
   // Stored in the database's layout, as ingest stores them.
   std::vector<stored_event> rows;
   rows.reserve(events.size());
   for (auto& e : events) rows.push_back(stored_event{e.received_at, std::move(e.uuid), encoder_.encode(e.values)});
-  return run_sync([&](sqlite3* db) {
+  import_report report;
+  std::string failure;
+  report.ok = run_sync([&](sqlite3* db) {
+    // An identical event stored already is left out: found through the
+    // (day, uuid) index, then compared in full.
+    statement same(db, "SELECT 1 FROM events WHERE day = ? AND uuid = ? AND received_at = ? AND event = ? LIMIT 1");
     event_inserter inserter(db);
-    for (const auto& r : rows) inserter.insert(r);  // one transaction: all or nothing
+    report.imported = report.already_stored = 0;
+    try {
+      for (const auto& r : rows) {  // one transaction: all or nothing
+        same.reset();
+        same.bind(1, r.received_at / k_day_ms);
+        same.bind_static(2, r.uuid);
+        same.bind(3, r.received_at);
+        same.bind_static(4, r.event_json);
+        const bool stored = same.step();
+        same.reset();
+        if (stored) {
+          ++report.already_stored;
+          continue;
+        }
+        inserter.insert(r);
+        ++report.imported;
+      }
+    } catch (const std::exception& e) {
+      failure = e.what();
+      throw;
+    }
     return true;
   });
+  if (!report.ok && opts_.log)
+    opts_.log("import into " + path_ + " failed, nothing imported" + (failure.empty() ? "" : ": " + failure));
+  return report;
+}
+
+collector_settings sqlite_store::read_settings() {
+  auto db = reader();
+  return read_settings(db->get());
+}
+
+collector_settings sqlite_store::read_settings(sqlite3* db) {
+  std::map<std::string, std::string, std::less<>> meta;
+  statement st(db, "SELECT key, value FROM meta");
+  while (st.step()) meta.emplace(st.text(0), st.text(1));
+  return settings_from_text([&](std::string_view key) -> std::optional<std::string> {
+    if (auto it = meta.find(key); it != meta.end()) return it->second;
+    return std::nullopt;
+  });
+}
+
+collector_settings sqlite_store::update_settings(const settings_update& update, std::string_view via, clock_ms now) {
+  collector_settings after;
+  std::string failure;
+  const bool ok = run_sync([&](sqlite3* db) {
+    try {
+      std::vector<settings_change> changes;
+      after = apply_update(read_settings(db), update, now, via, changes);
+      if (changes.empty()) return true;
+      statement put(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+      for (const auto& [key, value] : settings_rows(after)) {
+        put.reset();
+        put.bind(1, key);
+        put.bind(2, value);
+        put.step_done();
+      }
+      statement add(db, "INSERT INTO settings_history(at, setting, old_value, new_value, via) VALUES(?, ?, ?, ?, ?)");
+      for (const auto& c : changes) {
+        add.reset();
+        add.bind(1, c.at);
+        add.bind(2, c.setting);
+        add.bind(3, c.old_value);
+        add.bind(4, c.new_value);
+        add.bind(5, c.via);
+        add.step_done();
+      }
+      statement trim(
+          db, "DELETE FROM settings_history WHERE id < (SELECT id FROM settings_history ORDER BY id DESC LIMIT 1 OFFSET ?)");
+      trim.bind(1, static_cast<std::int64_t>(k_settings_history - 1));
+      trim.step_done();
+      return true;
+    } catch (const std::exception& e) {
+      failure = e.what();
+      throw;
+    }
+  });
+  if (!ok)
+    throw std::runtime_error("cannot save the settings in " + path_ + ": " +
+                             (failure.empty() ? std::string("the database cannot be written now") : failure));
+  return after;
+}
+
+std::vector<settings_change> sqlite_store::settings_history(std::size_t limit) {
+  auto db = reader();
+  statement st(db->get(),
+               "SELECT at, setting, old_value, new_value, via FROM settings_history ORDER BY id DESC LIMIT ?");
+  st.bind(1, static_cast<std::int64_t>(limit));
+  std::vector<settings_change> out;
+  while (st.step())
+    out.push_back({st.int64(0), std::string(st.text(1)), std::string(st.text(2)), std::string(st.text(3)),
+                   std::string(st.text(4))});
+  return out;
+}
+
+std::int64_t sqlite_store::raw_events_before_day(std::int64_t day) {
+  auto db = reader();
+  statement st(db->get(), "SELECT count(*) FROM events WHERE day < ?");  // the (day, uuid) index, not the rows
+  st.bind(1, day);
+  return st.step() ? st.int64(0) : 0;
 }
 
 boost::json::object sqlite_store::read_stats(int days, clock_ms now) {

@@ -148,7 +148,11 @@ class sqlite_store final : public storage {
   // Encodes on the calling thread (an I/O thread), then queues the insert.
   void insert(event_row e, done_fn done) override;
   void erase(std::string uuid, erase_fn done) override;
-  bool import_events(std::vector<event_row> events) override;
+  import_report import_events(std::vector<event_row> events) override;
+  collector_settings read_settings() override;
+  collector_settings update_settings(const settings_update& update, std::string_view via, clock_ms now) override;
+  std::vector<settings_change> settings_history(std::size_t limit) override;
+  std::int64_t raw_events_before_day(std::int64_t day) override;
   boost::json::object read_stats(int days, clock_ms now) override;
   std::int64_t active_nodes_since(clock_ms since) override;
   std::unique_ptr<export_cursor> open_export() override;
@@ -207,6 +211,7 @@ class sqlite_store final : public storage {
   };
   void writer_loop();
   void enqueue(job j);
+  static collector_settings read_settings(sqlite3* db);
   void run_batch(std::vector<job>& batch);
   void checkpoint_loop();
   void after_commit();  // writer thread

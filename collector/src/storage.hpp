@@ -86,6 +86,47 @@ struct maintenance_report {
   int days_skipped = 0;           // past retention but not aggregated yet (left for the next pass)
 };
 
+// The collector's two settings, stored in the database (so every collector
+// on it shares them, and they survive restarts). A new database starts with
+// collection off and k_default_retention_days; a database that already held
+// events or aggregates when the settings came (an earlier version's) starts
+// with collection on. settings.hpp says who acts on them.
+struct collector_settings {
+  bool collection = false;  // off: POST / stores nothing (503, Retry-After one day)
+  int retention_days = k_default_retention_days;
+  clock_ms collection_changed_at = 0;  // 0: never changed since the database was made
+  clock_ms retention_changed_at = 0;
+  // Counts the changes made: a running collector never goes back to an
+  // older read of the settings than the one it follows.
+  std::int64_t version = 0;
+  friend bool operator==(const collector_settings&, const collector_settings&) = default;
+};
+
+// A change to make: the values given (the others stay).
+struct settings_update {
+  std::optional<bool> collection;
+  std::optional<int> retention_days;  // k_min_retention_days..k_max_retention_days (checked by the caller)
+};
+
+// One recorded change: when, which setting, its old and new value as text
+// ("on"/"off", days in decimal), and through what ("api", "command line",
+// "start flag"). Nothing about who made it.
+struct settings_change {
+  clock_ms at = 0;
+  std::string setting;  // "collection" or "retention_days"
+  std::string old_value, new_value;
+  std::string via;
+};
+inline constexpr std::size_t k_settings_history = 100;  // changes kept (older ones are dropped)
+
+// What an import did: events written, and events left out because an
+// identical one (same received_at, same values) is stored already.
+struct import_report {
+  bool ok = false;  // false: nothing was imported (the reason is logged)
+  std::size_t imported = 0;
+  std::size_t already_stored = 0;
+};
+
 // Reads raw events in one consistent snapshot, oldest first.
 class export_cursor {
  public:
@@ -129,8 +170,11 @@ class storage {
   // Set before the first write.
   virtual void set_completion_hooks(completion_hooks hooks) = 0;
 
-  // Blocking. All or nothing, in one transaction.
-  virtual bool import_events(std::vector<event_row> events) = 0;
+  // Blocking. All or nothing, in one transaction. An event identical to one
+  // stored already (received_at and every value) is not written again, so
+  // importing a file twice leaves the database as after once. `events` holds
+  // no two identical events (the caller leaves repeats out).
+  virtual import_report import_events(std::vector<event_row> events) = 0;
   // {"days": [{"date": "YYYY-MM-DD", "active_nodes": n, "fields": {field: {value: nodes}}}]}
   // for the `days` UTC days ending with the day of `now`, oldest first;
   // days without aggregates are left out. Throws std::runtime_error.
@@ -142,6 +186,17 @@ class storage {
   // Aggregation, then (when asked) retention (retention.hpp says what each does).
   // Throws std::runtime_error when the database fails midway (the next pass resumes).
   virtual maintenance_report run_maintenance(const maintenance_request& request) = 0;
+
+  // The settings, read from the database. Blocking; throws std::runtime_error.
+  virtual collector_settings read_settings() = 0;
+  // Applies `update` in one transaction and records each value that changed
+  // (at `now`, `via`); returns the settings after it. Blocking; throws.
+  virtual collector_settings update_settings(const settings_update& update, std::string_view via, clock_ms now) = 0;
+  // The recorded changes, newest first, at most `limit`. Blocking; throws.
+  virtual std::vector<settings_change> settings_history(std::size_t limit) = 0;
+  // Raw events received before UTC day `day` (days since 1970-01-01): what
+  // a retention pass whose first kept day is `day` deletes. Blocking; throws.
+  virtual std::int64_t raw_events_before_day(std::int64_t day) = 0;
 
   // Why the store cannot keep events now (nullopt: it can), in words fit for
   // a public answer (no path, no password). Cheap.

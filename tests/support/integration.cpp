@@ -23,13 +23,18 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-collector_process::collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args)
+collector_process::collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args,
+                                     bool collection_on)
     : db_(dir / "collector.db"), err_(dir / "collector.err") {
   std::vector<std::string> argv = {COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0"};
   if (auto it = std::find(extra_args.begin(), extra_args.end(), "--db"); it != extra_args.end() && it + 1 != extra_args.end())
     db_ = *(it + 1);
   else
     argv.insert(argv.end(), {"--db", db_.string()});
+  // A new database starts with collection off; the tests that are about
+  // that setting pass --collection themselves.
+  if (collection_on && std::find(extra_args.begin(), extra_args.end(), "--collection") == extra_args.end())
+    argv.insert(argv.end(), {"--collection", "on"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   proc_ = std::make_unique<child_process>(argv, env_changes{}, dir / "collector.out", err_);
   const std::string marker = "listening on 127.0.0.1:";

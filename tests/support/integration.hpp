@@ -26,7 +26,11 @@ using namespace std::chrono_literals;
 // (or the --db given in extra_args).
 class collector_process {
  public:
-  explicit collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args = {});
+  // `collection_on`: unless extra_args hold --collection, adds --collection on
+  // (a new database starts with collection off); false starts the collector
+  // with the settings saved in its database.
+  explicit collector_process(const std::filesystem::path& dir, std::vector<std::string> extra_args = {},
+                             bool collection_on = true);
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
   unsigned short port() const { return port_; }
   const std::filesystem::path& db() const { return db_; }
