@@ -56,6 +56,14 @@ check test "$(cut -d' ' -f2 "$out/plugin.list" "$out/collector.list" | grep -Ev 
 check test "$(comm -12 <(grep -v '^d' "$out/plugin.list" | cut -d' ' -f2 | sort) \
                        <(grep -v '^d' "$out/collector.list" | cut -d' ' -f2 | sort) | wc -l)" = 0
 
+# Everything a plain `cmake --install` puts in a prefix is in one of the two
+# packages (an install rule with no COMPONENT would land in neither).
+cmake --install "$build" --prefix "$out/prefix" >/dev/null
+(cd "$out/prefix" && find . -type f | sed -E 's|^\./etc/|./etc/|; t; s|^\./|./usr/|') | sort >"$out/installed"
+cat "$out/plugin.list" "$out/collector.list" | grep -v '^d' | cut -d' ' -f2 | sort >"$out/packaged"
+check test "$(comm -23 "$out/installed" "$out/packaged" | tee "$out/unpackaged" | wc -l)" = 0
+sed 's/^/  not packaged: /' "$out/unpackaged"
+
 # Control fields; Depends as dpkg-shlibdeps found them, plus the ones it cannot see.
 for deb in "$plugin" "$collector"; do
   check test "$(dpkg-deb -f "$deb" Version)" = "$version"
