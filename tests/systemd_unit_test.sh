@@ -24,6 +24,10 @@ check test -x "$prefix/bin/telemetry-collector"
 check grep -qx "ExecStart=$prefix/bin/telemetry-collector serve --config $prefix/etc/telemetry-collector/collector.conf" "$unit"
 check grep -qx "Documentation=file://$prefix/share/doc/ipfs_telemetry/collector.md" "$unit"
 check test -f "$prefix/share/doc/ipfs_telemetry/collector.md"
+# A second install keeps the operator's configuration.
+echo "# edited" >>"$prefix/etc/telemetry-collector/collector.conf"
+cmake --install "$build" --prefix "$prefix" --component collector >/dev/null
+check grep -qx "# edited" "$prefix/etc/telemetry-collector/collector.conf"
 
 # Each directive the docs promise, exactly.
 for line in 'User=telemetry-collector' 'Group=telemetry-collector' \

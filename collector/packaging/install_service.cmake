@@ -24,6 +24,13 @@ configure_file("${TELEMETRY_UNIT_TEMPLATE}" "${_unit_dir}/telemetry-collector.se
 file(INSTALL DESTINATION "${_prefix}/lib/systemd/system" TYPE FILE
      PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
      FILES "${_unit_dir}/telemetry-collector.service")
-file(INSTALL DESTINATION "${SYSCONFDIR}/telemetry-collector" TYPE FILE
-     PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-     FILES "${TELEMETRY_CONF_FILE}")
+# The configuration is the operator's once it is there: a later install keeps
+# it (the Debian package leaves that to dpkg's conffile handling).
+set(_conf "$ENV{DESTDIR}${SYSCONFDIR}/telemetry-collector/collector.conf")
+if(EXISTS "${_conf}")
+  message(STATUS "Kept: ${_conf} (the shipped one: ${TELEMETRY_CONF_FILE})")
+else()
+  file(INSTALL DESTINATION "${SYSCONFDIR}/telemetry-collector" TYPE FILE
+       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+       FILES "${TELEMETRY_CONF_FILE}")
+endif()
