@@ -190,12 +190,17 @@ BOOST_AUTO_TEST_CASE(a_deleted_database_file_is_answered_503_and_reported_once) 
   collector_process c(dir.path());
   BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
   BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 200u);
+  const auto healthy = http_request(c.port(), http::verb::get, "/metrics").body;
+  BOOST_TEST(healthy.find("\ntelemetry_collector_storage_healthy 1\n") != std::string::npos, healthy);
   std::filesystem::remove(c.db());
   for (unsigned i = 2; i <= 4; ++i)
     BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(i))).status == 503u);
   auto health = http_request(c.port(), http::verb::get, "/healthz");
   BOOST_TEST(health.status == 503u);
   BOOST_TEST(health.body.find("deleted") != std::string::npos, health.body);
+  // The gauge the alert rules watch (docs/prometheus-alerts.yml) says the same.
+  const auto failing = http_request(c.port(), http::verb::get, "/metrics").body;
+  BOOST_TEST(failing.find("\ntelemetry_collector_storage_healthy 0\n") != std::string::npos, failing);
   BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 503u);
   BOOST_TEST(occurrences(c.log(), "storage failure (database") == 1u, c.log());
   BOOST_TEST(c.log().find("was deleted") != std::string::npos);
@@ -246,6 +251,8 @@ BOOST_AUTO_TEST_CASE(a_full_disk_is_answered_503_until_space_returns) {
   std::filesystem::remove(dir.path() / "fs" / "filler");
   BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(n++))).status == 200u);
   BOOST_TEST(http_request(c.port(), http::verb::get, "/healthz").status == 200u);
+  const auto metrics = http_request(c.port(), http::verb::get, "/metrics").body;
+  BOOST_TEST(metrics.find("\ntelemetry_collector_storage_healthy 1\n") != std::string::npos, metrics);
   BOOST_TEST(c.log().find("storage works again") != std::string::npos, c.log());
   BOOST_TEST(c.stop() == 0);
 }

@@ -26,7 +26,7 @@ void collector_metrics::rejected(std::string_view reason) {
   rejected_[reason_index(reason)].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_t commits) const {
+std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_t commits, bool storage_healthy) const {
   std::string out;
   char line[160];
   out += "# HELP telemetry_collector_build_info The collector's version, as a label; the value is always 1.\n"
@@ -75,6 +75,9 @@ std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_
          "# TYPE telemetry_database_bytes gauge\n";
   std::snprintf(line, sizeof line, "telemetry_database_bytes %llu\n", static_cast<unsigned long long>(database_bytes));
   out += line;
+  out += "# HELP telemetry_collector_storage_healthy 1 while the database can keep events, 0 while /healthz answers 503.\n"
+         "# TYPE telemetry_collector_storage_healthy gauge\n";
+  out += storage_healthy ? "telemetry_collector_storage_healthy 1\n" : "telemetry_collector_storage_healthy 0\n";
   out += "# HELP telemetry_collector_collection_on 1 while the Enable Telemetry setting is on, 0 while off (POST / answers 503).\n"
          "# TYPE telemetry_collector_collection_on gauge\n";
   out += collection_on_.load() ? "telemetry_collector_collection_on 1\n" : "telemetry_collector_collection_on 0\n";

@@ -29,7 +29,8 @@ class collector_metrics {
   std::uint64_t accepted_count() const { return accepted_.load(); }
 
   // `commits`: transactions the store committed (group commit: events per commit = accepted / commits).
-  std::string render(std::uint64_t database_bytes, std::uint64_t commits) const;
+  // `storage_healthy`: the store can keep events now (storage::problem() is empty), as /healthz says.
+  std::string render(std::uint64_t database_bytes, std::uint64_t commits, bool storage_healthy) const;
 
  private:
   std::atomic<std::uint64_t> accepted_{0};

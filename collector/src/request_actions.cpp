@@ -211,7 +211,8 @@ void carry_out(action_context& ctx, handler_result result, const request_meta& m
       return read_stats(ctx, result.days, meta, ex, std::move(reply));
     case action::metrics:
       return reply(respond_with(text_ok(meta.version, meta.keep_alive, "text/plain; version=0.0.4",
-                                        ctx.metrics->render(ctx.store->disk_bytes(), ctx.store->batches_committed()))));
+                                        ctx.metrics->render(ctx.store->disk_bytes(), ctx.store->batches_committed(),
+                                                            !ctx.store->problem().has_value()))));
     case action::export_all: {
       answer a;
       a.what = answer::kind::stream;
