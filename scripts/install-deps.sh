@@ -10,7 +10,7 @@ packages=(
   libvalijson-dev libssl-dev libc-ares-dev libsqlite3-dev
   curl procps tinyproxy chromium fonts-dejavu-core nginx-light
   libpq-dev postgresql-15 util-linux
-  dpkg-dev lintian prometheus strace shellcheck
+  dpkg-dev file lintian prometheus strace shellcheck systemd
 )
 
 missing=()

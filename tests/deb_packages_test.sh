@@ -114,7 +114,7 @@ check grep -q '"mode":' <<<"$status"
 # remove masks it; purge deletes the state. Nothing real is touched.
 stubs="$out/stubs"
 mkdir -p "$stubs"
-for cmd in adduser install deb-systemd-helper deb-systemd-invoke systemctl rm; do
+for cmd in addgroup adduser install deb-systemd-helper deb-systemd-invoke systemctl rm; do
   printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$cmd" "$out/calls" >"$stubs/$cmd"
   chmod 755 "$stubs/$cmd"
 done
@@ -122,7 +122,8 @@ printf '#!/bin/sh\nexit 2\n' >"$stubs/getent"  # no such user yet
 chmod 755 "$stubs/getent"
 run_script() { : >"$out/calls"; PATH="$stubs:/usr/bin:/bin" sh "$out/control/$1" "${@:2}"; }
 check run_script postinst configure
-check grep -q "^adduser --system --group .*--home /var/lib/telemetry-collector --no-create-home .* telemetry-collector$" "$out/calls"
+check grep -qx "addgroup --system --quiet telemetry-collector" "$out/calls"
+check grep -q "^adduser --system --ingroup telemetry-collector .*--home /var/lib/telemetry-collector --no-create-home .* telemetry-collector$" "$out/calls"
 check grep -qx "install -d -m 0700 -o telemetry-collector -g telemetry-collector /var/lib/telemetry-collector" "$out/calls"
 check grep -qx "deb-systemd-helper enable telemetry-collector.service" "$out/calls"
 check run_script prerm remove

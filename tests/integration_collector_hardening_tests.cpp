@@ -552,8 +552,8 @@ BOOST_AUTO_TEST_CASE(nginx_in_front_as_documented_proxies_and_limits) {
   BOOST_REQUIRE(!block.empty());
   replace_once(block, "listen 443 ssl;", "listen 127.0.0.1:" + std::to_string(port) + " ssl;");
   replace_once(block, "server 127.0.0.1:9099;", "server 127.0.0.1:" + std::to_string(c.port()) + ";");
-  replace_once(block, "/etc/telemetry/tls/fullchain.pem", cert.cert.string());
-  replace_once(block, "/etc/telemetry/tls/privkey.pem", cert.key.string());
+  replace_once(block, "/etc/telemetry-collector/tls/fullchain.pem", cert.cert.string());
+  replace_once(block, "/etc/telemetry-collector/tls/privkey.pem", cert.key.string());
   const auto d = dir.path().string();
   const auto conf = dir.path() / "nginx.conf";
   write_text(conf, "daemon off;\nmaster_process off;\nuser root;\npid " + d + "/nginx.pid;\nerror_log " + d +

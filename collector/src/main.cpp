@@ -67,7 +67,8 @@ settings  prints the settings (collection on/off, retention days) as JSON, after
           saving the changes given
 backup    a consistent copy of a SQLite database, taken while the collector runs
 
-DB is a SQLite file path (created 0600 if missing, by serve and import), or a
+DB is a SQLite file path (created 0600 if missing, by serve, import and a
+settings change), or a
 PostgreSQL connection URI, postgresql://USER@HOST:PORT/DBNAME (also
 postgres://); its password comes from the URI, PGPASSFILE or PGPASSWORD, as
 libpq reads them, and is never logged.
@@ -163,7 +164,8 @@ constexpr const char* k_settings_usage = R"(USAGE
 
 Prints the settings saved in the database as JSON (with their history), after
 saving the changes given. Every collector on the database follows a change
-within seconds. Never creates a database.
+within seconds. Printing alone never creates a database; a change creates or
+migrates one (to set a database up before its first serve).
 
 options:
   --db DB               a SQLite path or a PostgreSQL URI (telemetry-collector --help)
@@ -274,6 +276,12 @@ std::optional<po::variables_map> parse(const char* usage, const po::options_desc
                                        const std::vector<std::string>& args,
                                        const po::positional_options_description* pos = nullptr,
                                        const std::function<void(po::variables_map&)>& more = {}) {
+  // Help wins over anything else on the line, an unknown option included.
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      std::cout << usage;
+      return std::nullopt;
+    }
   po::options_description all;
   all.add(opts).add_options()("help,h", "");
   po::variables_map vm;

@@ -213,7 +213,7 @@ class session : public session_base, public std::enable_shared_from_this<session
     if (ec == http::error::body_limit) {
       // While collection is off a POST / is refused unlooked at, whatever its size, and not counted.
       const auto& h = parser_->get();
-      if (h.method() == http::verb::post && h.target() == "/" && ctx_.handler.settings &&
+      if (h.method() == http::verb::post && h.target() == "/" && !ctx_.handler.retire && ctx_.handler.settings &&
           !ctx_.handler.settings->collecting())
         return send(collection_off(11));
       ctx_.actions.metrics->rejected("too_large");
