@@ -92,6 +92,9 @@ std::shared_ptr<asio::ssl::context> load_server_tls(const std::string& cert_file
                                                     std::string& error) {
   auto tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  // An encrypted key is refused, never prompted for: OpenSSL would otherwise
+  // ask on the terminal and block the thread (an I/O thread, on SIGHUP).
+  tls->set_password_callback([](std::size_t, asio::ssl::context::password_purpose) { return std::string(); });
   boost::system::error_code ec;
   tls->use_certificate_chain_file(cert_file, ec);
   if (ec) {
