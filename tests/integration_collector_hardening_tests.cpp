@@ -35,14 +35,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-const std::string k_token = "an-admin-token-of-32-characters!";
-
-std::filesystem::path write_token(const std::filesystem::path& dir) {
-  const auto p = dir / "token";
-  std::ofstream(p) << k_token << "\n";
-  std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return p;
-}
+const std::string& k_token = k_admin_token;
 
 // A keep-alive connection to the collector, one request and answer at a
 // time, each bounded by `timeout`.
@@ -109,7 +102,7 @@ BOOST_AUTO_TEST_SUITE(integration_collector_hardening_tests)
 // or not) would be read as the start of the next answer on the connection.
 BOOST_AUTO_TEST_CASE(head_answers_carry_no_body_on_any_route) {
   temp_dir dir;
-  const auto token = write_token(dir.path());
+  const auto token = write_admin_token(dir.path());
   collector_process c(dir.path(), {"--admin-token-file", token.string()});
   BOOST_TEST(http_request(c.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
   struct route {

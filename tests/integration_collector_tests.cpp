@@ -39,11 +39,7 @@ std::filesystem::path write_file(const std::filesystem::path& p, const std::stri
   return p;
 }
 
-const std::string k_token = "an-admin-token-of-32-characters!";
-
-// "YYYY-MM-DD" of `n` days ago (UTC). Imported events carry dates relative to
-// today: import leaves out those older than the retention (90 days by default).
-std::string days_ago(int n) { return utc_date(std::chrono::system_clock::now() - std::chrono::days(n)); }
+const std::string& k_token = k_admin_token;
 
 tcp::socket connect_raw(asio::io_context& ioc, unsigned short port) {
   tcp::socket s(ioc);

@@ -27,7 +27,6 @@ namespace {
 
 const char* k_chromium = "/usr/bin/chromium";
 
-std::string date_days_ago(int days) { return utc_date(std::chrono::system_clock::now() - std::chrono::days(days)); }
 
 // 14 days of a growing fleet with a spread of versions, platforms and buckets.
 void seed(const std::filesystem::path& db, const std::filesystem::path& dir) {
@@ -46,7 +45,7 @@ void seed(const std::filesystem::path& db, const std::filesystem::path& dir) {
       e["platform_containerized"] = rng() % 3 == 0;
       char at[32];
       std::snprintf(at, sizeof at, "T%02d:00:00Z", n % 24);
-      out << json::serialize(json::object{{"received_at", date_days_ago(13 - d) + at}, {"event", e}}) << "\n";
+      out << json::serialize(json::object{{"received_at", days_ago(13 - d) + at}, {"event", e}}) << "\n";
     }
   }
   out.close();
@@ -274,15 +273,12 @@ class browser {
   std::vector<std::string> console_;
 };
 
-const std::string k_token = "an-admin-token-of-32-characters!";
+const std::string& k_token = k_admin_token;
 
 // A collector with an admin token (and any further arguments), collection
 // as a new database has it (off): collector_process turns it on otherwise.
 std::unique_ptr<collector_process> admin_collector(const std::filesystem::path& dir, std::vector<std::string> extra = {}) {
-  const auto token = dir / "token";
-  std::ofstream(token) << k_token << "\n";
-  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  extra.insert(extra.begin(), {"--admin-token-file", token.string(), "--collection", "off"});
+  extra.insert(extra.begin(), {"--admin-token-file", write_admin_token(dir).string(), "--collection", "off"});
   return std::make_unique<collector_process>(dir, extra);
 }
 
@@ -357,7 +353,7 @@ BOOST_AUTO_TEST_CASE(dashboard_renders_every_chart_without_console_errors) {
   BOOST_TEST(count(dom, "data-rendered=\"chart\"") == 8u);  // every chart drew data
   BOOST_TEST(count(dom, "data-rendered=\"empty\"") == 0u);
   BOOST_TEST(count(dom, "class=\"bar\"") >= 14u + 14u + 10u);  // two 14-day charts and the distributions
-  BOOST_TEST(dom.find("14 day(s) with data; 59 node(s) active on " + date_days_ago(0)) != std::string::npos);
+  BOOST_TEST(dom.find("14 day(s) with data; 59 node(s) active on " + days_ago(0)) != std::string::npos);
   BOOST_TEST(dom.find("kubo/0.44.0-rc1/") != std::string::npos);  // the versions legend
   BOOST_TEST(console_lines(r.err).empty(), r.err);
 
@@ -384,7 +380,7 @@ BOOST_AUTO_TEST_CASE(a_string_field_reading_true_is_not_shown_as_a_flag) {
       auto e = json::parse(example_event(test_uuid(n))).as_object();
       e["reprovider_strategy"] = "true";
       e["routing_type"] = n % 2 ? "true" : "false";
-      out << json::serialize(json::object{{"received_at", date_days_ago(0) + "T00:00:00Z"}, {"event", e}}) << "\n";
+      out << json::serialize(json::object{{"received_at", days_ago(0) + "T00:00:00Z"}, {"event", e}}) << "\n";
     }
   }
   const auto db = dir.path() / "collector.db";
@@ -406,10 +402,7 @@ BOOST_AUTO_TEST_CASE(a_string_field_reading_true_is_not_shown_as_a_flag) {
 BOOST_AUTO_TEST_CASE(private_stats_dashboard_asks_for_the_token) {
   BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
   temp_dir dir;
-  const auto token = dir.path() / "token";
-  std::ofstream(token) << "an-admin-token-of-32-characters!\n";
-  std::filesystem::permissions(token, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  collector_process c(dir.path(), {"--admin-token-file", token.string(), "--private-stats"});
+  collector_process c(dir.path(), {"--admin-token-file", write_admin_token(dir.path()).string(), "--private-stats"});
   auto args = chromium_args(dir.path() / "profile");
   args.insert(args.end(), {"--dump-dom", "http://127.0.0.1:" + std::to_string(c.port()) + "/"});
   auto r = run(args, {}, 90s);
@@ -555,9 +548,9 @@ BOOST_AUTO_TEST_CASE(a_shorter_duration_shows_what_the_cleanup_deletes_and_offer
   {
     std::ofstream out(dir.path() / "old.ndjson");
     unsigned n = 0;
-    for (auto [days_ago, events] : {std::pair{40, 3}, {5, 4}, {0, 2}})
+    for (auto [age, events] : {std::pair{40, 3}, {5, 4}, {0, 2}})
       for (int i = 0; i < events; ++i)
-        out << json::serialize(json::object{{"received_at", date_days_ago(days_ago) + "T12:00:00Z"},
+        out << json::serialize(json::object{{"received_at", days_ago(age) + "T12:00:00Z"},
                                             {"event", json::parse(example_event(test_uuid(n++)))}})
             << "\n";
   }
@@ -582,7 +575,7 @@ BOOST_AUTO_TEST_CASE(a_shorter_duration_shows_what_the_cleanup_deletes_and_offer
 
   b.eval("document.getElementById('export').click()");
   BOOST_REQUIRE_MESSAGE(b.wait_for("document.body.dataset.exported === '9'"), status_text(b));
-  const auto file = b.downloads() / ("telemetry-export-" + date_days_ago(0) + ".ndjson");
+  const auto file = b.downloads() / ("telemetry-export-" + days_ago(0) + ".ndjson");
   BOOST_REQUIRE_MESSAGE(wait_until([&] { return std::filesystem::exists(file); }, 10s), file.string());
   std::size_t lines = 0;
   std::istringstream in(read_text(file));

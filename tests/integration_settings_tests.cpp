@@ -19,16 +19,7 @@ namespace data = boost::unit_test::data;
 
 namespace {
 
-const std::string k_token = "an-admin-token-of-32-characters!";
-
-std::filesystem::path token_file(const std::filesystem::path& dir) {
-  const auto p = dir / "token";
-  std::ofstream(p) << k_token << "\n";
-  std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  return p;
-}
-
-std::string days_ago(int n) { return utc_date(std::chrono::system_clock::now() - std::chrono::days(n)); }
+const std::string& k_token = k_admin_token;
 
 std::string line_at(const std::string& date, unsigned node) {
   return R"({"received_at":")" + date + R"(T12:00:00.000Z","event":)" + example_event(test_uuid(node)) + "}\n";
@@ -119,7 +110,7 @@ BOOST_DATA_TEST_CASE(the_settings_api_needs_the_admin_token_and_names_a_bad_valu
     BOOST_TEST(r.body.find("--admin-token-file") != std::string::npos, r.body);
     BOOST_TEST(open_one.stop() == 0);
   }
-  collector_process c(dir.path(), {"--db", db, "--admin-token-file", token_file(dir.path()).string()}, false);
+  collector_process c(dir.path(), {"--db", db, "--admin-token-file", write_admin_token(dir.path()).string()}, false);
   BOOST_TEST(http_request(c.port(), http::verb::put, "/v1/settings", R"({"collection":"on"})").status == 401u);
   BOOST_TEST(http_request(c.port(), http::verb::put, "/v1/settings", R"({"collection":"on"})", "wrong-token-wrong-token")
                  .status == 401u);
@@ -162,7 +153,7 @@ BOOST_DATA_TEST_CASE(the_settings_api_needs_the_admin_token_and_names_a_bad_valu
 
   // --private-stats: reading the settings needs the token too.
   collector_process p(dir.path(),
-                      {"--db", db, "--admin-token-file", token_file(dir.path()).string(), "--private-stats"}, false);
+                      {"--db", db, "--admin-token-file", write_admin_token(dir.path()).string(), "--private-stats"}, false);
   BOOST_TEST(http_request(p.port(), http::verb::get, "/v1/settings").status == 401u);
   BOOST_TEST(settings_of(p, k_token).at("retention_days").as_int64() == 45);
 }
@@ -201,7 +192,7 @@ BOOST_DATA_TEST_CASE(a_shorter_retention_runs_a_cleanup_pass_at_once, data::make
   lines += line_at(days_ago(2), 9);
   write_text(dir.path() / "in.ndjson", lines);
   BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db, (dir.path() / "in.ndjson").string()}).exit_code == 0);
-  collector_process c(dir.path(), {"--db", db, "--admin-token-file", token_file(dir.path()).string()});
+  collector_process c(dir.path(), {"--db", db, "--admin-token-file", write_admin_token(dir.path()).string()});
   const auto preview = http_request(c.port(), http::verb::get, "/v1/settings/preview?retention_days=30", {}, k_token);
   BOOST_REQUIRE_MESSAGE(preview.status == 200u, preview.body);
   BOOST_TEST(json::parse(preview.body).at("raw_events_to_delete").as_int64() == 3);
@@ -258,7 +249,7 @@ BOOST_AUTO_TEST_CASE(every_collector_on_a_database_follows_a_change_within_5_sec
   const auto db = fresh_db("postgresql", dir.path());
   std::filesystem::create_directories(dir.path() / "a");
   std::filesystem::create_directories(dir.path() / "b");
-  collector_process a(dir.path() / "a", {"--db", db, "--admin-token-file", token_file(dir.path()).string()});
+  collector_process a(dir.path() / "a", {"--db", db, "--admin-token-file", write_admin_token(dir.path()).string()});
   collector_process b(dir.path() / "b", {"--db", db}, false);
   BOOST_TEST(http_request(b.port(), http::verb::post, "/", example_event(test_uuid(1))).status == 200u);
   BOOST_REQUIRE(http_request(a.port(), http::verb::put, "/v1/settings", R"({"collection":"off"})", k_token).status ==

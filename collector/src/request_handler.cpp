@@ -52,6 +52,19 @@ handler_result method_not_allowed(unsigned v, bool ka, const char* allow) {
   return respond(std::move(res));
 }
 
+// The query parameter `name` as a whole number from min to max; nullopt when
+// absent (`present` false) or anything else (`present` true).
+std::optional<int> int_param(const boost::urls::params_view& params, std::string_view name, int min, int max,
+                             bool& present) {
+  auto it = params.find(name);
+  present = it != params.end();
+  const std::string text = present && (*it).has_value ? std::string((*it).value) : std::string();
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < min || n > max) return std::nullopt;
+  return n;
+}
+
 bool is_canonical_uuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -283,19 +296,13 @@ handler_result handle_request(const http::request<http::string_body>& req, const
       out.what = action::metrics;
       return out;
     }
-    int days = k_default_stats_days;
-    auto params = target->params();
-    if (auto it = params.find("days"); it != params.end()) {
-      const std::string text = (*it).has_value ? std::string((*it).value) : std::string();
-      int n = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-      if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > 730)
-        return respond(error_response(http::status::bad_request, v, ka, "invalid query parameter", "days",
-                                      "expected a whole number of days from 1 to 730"));
-      days = n;
-    }
+    bool given = false;
+    const auto days = int_param(target->params(), "days", 1, k_max_stats_days, given);
+    if (given && !days)
+      return respond(error_response(http::status::bad_request, v, ka, "invalid query parameter", "days",
+                                    "expected a whole number of days from 1 to 730"));
     out.what = action::stats;
-    out.days = days;
+    out.days = days.value_or(k_default_stats_days);
     return out;
   }
 
@@ -324,18 +331,14 @@ handler_result handle_request(const http::request<http::string_body>& req, const
   if (path == "/v1/settings/preview") {
     if (!get_or_head) return method_not_allowed(v, ka, "GET, HEAD");
     if (auto denied = check_admin(req, opts)) return respond(std::move(*denied));
-    auto params = target->params();
-    auto it = params.find("retention_days");
-    const std::string text = it != params.end() && (*it).has_value ? std::string((*it).value) : std::string();
-    int n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n < k_min_retention_days ||
-        n > k_max_retention_days)
+    bool given = false;
+    const auto days = int_param(target->params(), "retention_days", k_min_retention_days, k_max_retention_days, given);
+    if (!days)  // required
       return respond(error_response(http::status::bad_request, v, ka, "invalid query parameter", "retention_days",
                                     "expected a whole number of days from 1 to 730"));
     handler_result out;
     out.what = action::retention_preview;
-    out.days = n;
+    out.days = *days;
     return out;
   }
 

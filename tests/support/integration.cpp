@@ -12,6 +12,8 @@
 
 #include <sys/socket.h>
 
+#include <fstream>
+
 #include <algorithm>
 #include <csignal>
 #include <sstream>
@@ -123,6 +125,15 @@ std::string raw_exchange(unsigned short port, const std::string& request, std::c
   asio::write(s, asio::buffer(request), ec);
   return read_until_closed(s, timeout);
 }
+
+std::filesystem::path write_admin_token(const std::filesystem::path& dir) {
+  const auto p = dir / "token";
+  std::ofstream(p) << k_admin_token << "\n";
+  std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  return p;
+}
+
+std::string days_ago(int n) { return utc_date(std::chrono::system_clock::now() - std::chrono::days(n)); }
 
 std::string fresh_db(const std::string& engine, const std::filesystem::path& dir) {
   if (engine == "sqlite") return (dir / "collector.db").string();

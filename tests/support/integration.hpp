@@ -60,6 +60,15 @@ std::string https_url(const collector_process& c, const std::string& host = "127
 // NDJSON lines of `telemetry-collector export --db db`, parsed.
 std::vector<boost::json::value> export_lines(const std::filesystem::path& db);
 
+// The admin token the collector tests use, and a file holding it (dir/token,
+// mode 0600 as --admin-token-file requires), for --admin-token-file.
+inline const std::string k_admin_token = "an-admin-token-of-32-characters!";
+std::filesystem::path write_admin_token(const std::filesystem::path& dir);
+
+// "YYYY-MM-DD" of `n` days ago (UTC). Imported events carry dates relative to
+// today: import leaves out those older than the retention (90 days by default).
+std::string days_ago(int n);
+
 // The storage engines the collector's behaviour suites run against: each
 // such case is a BOOST_DATA_TEST_CASE over k_engines (one set of tests).
 inline const std::vector<std::string> k_engines{"sqlite", "postgresql"};
