@@ -1,9 +1,12 @@
 // Fuzzes the collector's request path: raw bytes through Beast's request
 // parser (with the collector's limits) into handle_request and validation.
 // Also differential: whenever the bytes (or the request's body) parse as JSON,
-// the compiled payload checker must give valijson's verdict (compiled_schema.hpp),
-// and reading without a DOM (read_flat) must accept exactly what it accepts,
-// with the same values and the same stored text.
+// the compiled payload checker must give valijson's verdict (compiled_schema.hpp)
+// over every payload shape (valijson: any of the shapes' schemas), and reading
+// without a DOM (read_flat) must accept exactly what it accepts, with the same
+// values and the same stored text. Both ways of treating unknown keys: refused,
+// or dropped (then the verdict is valijson's on the event without them, and
+// the keys named are exactly those).
 #include "request_handler.hpp"
 #include "sqlite_codec.hpp"
 #include "sqlite_store.hpp"
@@ -14,6 +17,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -65,6 +69,45 @@ const event_encoder& encoder() {
   return enc;
 }
 
+// `doc` without the members no shape has (those a drop leaves out), and their names.
+boost::json::value without_unknown(const schema_validator& validator, const boost::json::value& doc,
+                                   std::vector<std::string>& unknown) {
+  unknown.clear();
+  if (!doc.is_object()) return doc;
+  boost::json::object out;
+  const auto& fields = validator.fields();
+  for (const auto& [k, v] : doc.get_object()) {
+    if (std::find(fields.begin(), fields.end(), k) != fields.end())
+      out[k] = v;
+    else
+      unknown.emplace_back(k);
+  }
+  return out;
+}
+
+// The same names, in any order (a key repeated in the text may change where
+// the DOM puts it).
+bool same_names(std::vector<std::string> a, std::vector<std::string> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
+}
+
+void check_drop_agrees(const schema_validator& validator, std::string_view text, const boost::json::value& doc) {
+  std::vector<std::string> unknown, dropped, flat_dropped;
+  const auto known = without_unknown(validator, doc, unknown);
+  const bool mine = validator.compiled()->accepts(doc, unknown_members::drop);
+  const auto verdict = validator.compiled()->check(doc, unknown_members::drop, &dropped);
+  if (verdict.ok != mine) __builtin_trap();
+  if (mine && dropped != unknown) __builtin_trap();  // named exactly the members left out, in order (same DOM)
+  if (mine != validator.compiled()->accepts(known)) __builtin_trap();  // judged as if they were not there
+  if (!has_nul(known) && mine != validator.valijson_accepts(known)) __builtin_trap();
+  flat_event flat;
+  if (validator.compiled()->read_flat(text, flat, unknown_members::drop, &flat_dropped)) {
+    if (!mine || boost::json::value(to_object(flat)) != known || !same_names(flat_dropped, unknown)) __builtin_trap();
+  }
+}
+
 void check_verdicts_agree(const schema_validator& validator, std::string_view text) {
   boost::json::parse_options po;
   po.max_depth = k_max_json_depth;
@@ -72,10 +115,13 @@ void check_verdicts_agree(const schema_validator& validator, std::string_view te
   const auto doc = boost::json::parse(text, ec, {}, po);
   flat_event flat;
   const bool flat_ok = validator.compiled()->read_flat(text, flat);
+  std::vector<std::string> ignored;
   if (ec) {
-    if (flat_ok) __builtin_trap();  // read what the parser refuses
+    // read what the parser refuses
+    if (flat_ok || validator.compiled()->read_flat(text, flat, unknown_members::drop, &ignored)) __builtin_trap();
     return;
   }
+  check_drop_agrees(validator, text, doc);
   const bool mine = validator.compiled()->accepts(doc);
   if (flat_ok) {
     if (!mine || boost::json::value(to_object(flat)) != doc) __builtin_trap();
@@ -92,19 +138,26 @@ void check_verdicts_agree(const schema_validator& validator, std::string_view te
 }
 
 // The row handle_request makes (without a DOM when it can) holds exactly
-// the event a full parse of the body reads.
-void check_row_matches_body(const http::request<http::string_body>& req, const handler_options& opts) {
+// the event a full parse of the body reads, less the keys it names as dropped
+// (none when they are refused).
+void check_row_matches_body(const schema_validator& validator, const http::request<http::string_body>& req,
+                            const handler_options& opts) {
   const auto r = handle_request(req, opts);
   check(r);
   if (r.what != action::store_event) return;
   boost::system::error_code ec;
   const auto doc = boost::json::parse(req.body(), ec);
-  if (ec || boost::json::value(event_object(r.row)) != doc) __builtin_trap();
+  if (ec) __builtin_trap();
+  std::vector<std::string> unknown;
+  const auto known = without_unknown(validator, doc, unknown);
+  if (boost::json::value(event_object(r.row)) != known || !same_names(r.dropped_keys, unknown)) __builtin_trap();
+  if (opts.unknown_keys == unknown_members::refuse && !unknown.empty()) __builtin_trap();
 }
 
-handler_options options(const schema_validator& validator) {
+handler_options options(const schema_validator& validator, unknown_members unknown = unknown_members::drop) {
   handler_options opts;
   opts.validator = &validator;
+  opts.unknown_keys = unknown;
   opts.admin_token = digest_token("fuzzing-admin-token-0123456789");
   return opts;
 }
@@ -112,7 +165,7 @@ handler_options options(const schema_validator& validator) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const schema_validator validator(log_event_schema_text());
+  static const schema_validator validator = make_log_event_validator();
   if (!validator.compiled()) __builtin_trap();  // the payload schema left the compiled subset
   http::request_parser<http::string_body> parser;
   parser.header_limit(8 * 1024);
@@ -126,12 +179,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.body().assign(reinterpret_cast<const char*>(data), size);
     req.prepare_payload();
     check_verdicts_agree(validator, req.body());
-    check_row_matches_body(req, options(validator));
+    check_row_matches_body(validator, req, options(validator));
+    check_row_matches_body(validator, req, options(validator, unknown_members::refuse));
     req.method(http::verb::delete_);
     check(handle_request(req, options(validator)));
     return 0;
   }
   check_verdicts_agree(validator, parser.get().body());
-  check_row_matches_body(parser.get(), options(validator));
+  check_row_matches_body(validator, parser.get(), options(validator));
+  check_row_matches_body(validator, parser.get(), options(validator, unknown_members::refuse));
   return 0;
 }

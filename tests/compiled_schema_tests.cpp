@@ -12,7 +12,9 @@
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <regex>
 #include <string>
@@ -280,6 +282,193 @@ BOOST_AUTO_TEST_CASE(the_config_schema_still_validates_through_valijson) {
   BOOST_TEST(config.compiled() == nullptr);
   BOOST_TEST(!config.validate(json::parse(R"({"Mode":"on"})")).has_value());
   BOOST_TEST(config.validate(json::parse(R"({"Mode":"sometimes"})")).has_value());
+}
+
+// ---- Payload shapes: older releases' key sets, and keys from newer ones ----
+
+namespace {
+
+const char* const k_added_in_0_39[] = {"provide_dht_sweep_enabled", "provide_dht_interval_custom",
+                                       "provide_dht_max_workers_custom"};
+
+// Kubo 0.37's shape of the example: the newest without the three keys 0.39 added.
+json::object kubo_0_37_example() {
+  auto o = example();
+  for (const char* k : k_added_in_0_39) o.erase(k);
+  return o;
+}
+
+std::vector<std::filesystem::path> fixture_files() {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(TEST_DATA_DIR "/kubo_payloads"))
+    if (e.path().extension() == ".json") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_kubo_release_fixture_is_accepted_by_the_checker_and_by_valijson) {
+  const auto& v = payload_validator();
+  BOOST_TEST(v.shape_names().size() >= 2u);  // newest + kubo-0.37
+  const auto files = fixture_files();
+  BOOST_TEST_REQUIRE(files.size() >= 4u);
+  for (const auto& f : files) {
+    BOOST_TEST_CONTEXT(f.filename()) {
+      const std::string text = test_support::read_text(f);
+      const auto doc = json::parse(text);
+      flat_event flat;
+      std::vector<std::string> dropped{"stale"};
+      BOOST_TEST(v.compiled()->read_flat(text, flat, unknown_members::refuse, &dropped));
+      BOOST_TEST(dropped.empty());
+      BOOST_TEST(!v.validate(doc).has_value());
+      BOOST_TEST(v.valijson_accepts(doc));
+      // Read as sent: the keys it has, none added.
+      BOOST_TEST(json::value(to_object(flat)) == doc);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_older_shape_is_stored_without_the_keys_it_lacks) {
+  const auto old = kubo_0_37_example();
+  flat_event flat;
+  BOOST_TEST_REQUIRE(payload_validator().compiled()->read_flat(json::serialize(old), flat));
+  for (const char* k : k_added_in_0_39)
+    BOOST_TEST((flat.at(flat.index_of(k)).t == flat_event::type::absent), k);
+  BOOST_TEST(flat.size() == 28u);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_set_between_shapes_is_refused_naming_what_the_newest_misses) {
+  const auto& v = payload_validator();
+  // 0.37's keys and one of 0.39's: neither shape.
+  auto o = kubo_0_37_example();
+  o["provide_dht_sweep_enabled"] = true;
+  auto err = v.validate(o);
+  BOOST_TEST_REQUIRE(err.has_value());
+  BOOST_TEST(err->field == "provide_dht_interval_custom");
+  BOOST_TEST(!v.valijson_accepts(o));
+  flat_event flat;
+  BOOST_TEST(!v.compiled()->read_flat(json::serialize(o), flat));
+  // A key every shape has, missing from an old event.
+  auto no_os = kubo_0_37_example();
+  no_os.erase("platform_os");
+  err = v.validate(no_os);
+  BOOST_TEST_REQUIRE(err.has_value());
+  BOOST_TEST(err->field == "provide_dht_sweep_enabled");  // the first the newest shape misses
+  BOOST_TEST(!v.valijson_accepts(no_os));
+  // A wrong value in an old event is named with valijson's words.
+  auto bad = kubo_0_37_example();
+  bad["repo_size_bucket"] = 7;
+  err = v.validate(bad);
+  BOOST_TEST_REQUIRE(err.has_value());
+  BOOST_TEST(err->field == "repo_size_bucket");
+  BOOST_TEST(!err->message.empty());
+}
+
+BOOST_AUTO_TEST_CASE(every_subset_of_the_added_keys_gets_valijsons_verdict) {
+  // Every combination of the three keys 0.39 added, on both shapes' bases,
+  // with each one-field mutation of the rest: the checker and valijson's
+  // anyOf over the shape schemas agree.
+  const auto& v = payload_validator();
+  std::size_t accepted = 0, refused = 0;
+  for (unsigned mask = 0; mask < 8; ++mask) {
+    auto base = example();
+    for (unsigned b = 0; b < 3; ++b)
+      if (!(mask & (1u << b))) base.erase(k_added_in_0_39[b]);
+    std::vector<json::object> docs{base};
+    for (const json::value& probe : {json::value(nullptr), json::value(3), json::value("x"), json::value(true)})
+      for (const auto& [key, value] : base) {
+        auto o = base;
+        o[key] = probe;
+        docs.push_back(std::move(o));
+      }
+    for (const auto& o : docs) {
+      const json::value doc = o;
+      const bool mine = v.compiled()->accepts(doc);
+      BOOST_TEST(mine == v.valijson_accepts(doc), json::serialize(doc));
+      flat_event flat;
+      BOOST_TEST(v.compiled()->read_flat(json::serialize(doc), flat) == mine, json::serialize(doc));
+      (mine ? accepted : refused)++;
+    }
+  }
+  BOOST_TEST(accepted >= 2u);  // the two shapes themselves at least
+  BOOST_TEST(refused > accepted);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_are_refused_or_dropped_and_named) {
+  const auto& v = payload_validator();
+  for (const auto& base : {example(), kubo_0_37_example()}) {
+    auto o = base;
+    o["a_key_of_kubo_0_50"] = true;
+    o["nested_new_thing"] = json::object{{"deep", json::array{1, 2}}};
+    const std::string text = json::serialize(o);
+    // Refused: the strict behaviour (serve --strict-schema).
+    auto err = v.validate(o, unknown_members::refuse);
+    BOOST_TEST_REQUIRE(err.has_value());
+    BOOST_TEST(err->field == "a_key_of_kubo_0_50");
+    // Dropped: judged without them, and named in order.
+    std::vector<std::string> dropped;
+    BOOST_TEST(!v.validate(o, unknown_members::drop, &dropped).has_value());
+    BOOST_TEST((dropped == std::vector<std::string>{"a_key_of_kubo_0_50", "nested_new_thing"}));
+    // The flat reader leaves an unknown scalar out itself; a nested one is left to the DOM.
+    flat_event flat;
+    BOOST_TEST(!v.compiled()->read_flat(text, flat, unknown_members::drop, &dropped));
+    o.erase("nested_new_thing");
+    o["another"] = "a string value";
+    BOOST_TEST_REQUIRE(v.compiled()->read_flat(json::serialize(o), flat, unknown_members::drop, &dropped));
+    BOOST_TEST((dropped == std::vector<std::string>{"a_key_of_kubo_0_50", "another"}));
+    BOOST_TEST(json::value(to_object(flat)) == json::value(base));  // nothing of them is kept
+    BOOST_TEST(!v.compiled()->read_flat(json::serialize(o), flat, unknown_members::refuse, &dropped));
+  }
+  // Dropping a key does not make an event that fits no shape acceptable.
+  auto o = kubo_0_37_example();
+  o["provide_dht_sweep_enabled"] = true;
+  o["new"] = 1;
+  std::vector<std::string> dropped;
+  const auto err = v.validate(o, unknown_members::drop, &dropped);
+  BOOST_TEST_REQUIRE(err.has_value());
+  BOOST_TEST(err->field == "provide_dht_interval_custom");
+}
+
+BOOST_AUTO_TEST_CASE(a_shape_file_is_nothing_but_references_to_the_newest_definitions) {
+  const std::string newest(log_event_schema_text());
+  auto shape_with = [](const std::string& props, const std::string& required, const std::string& extra = {}) {
+    return R"({"type":"object","additionalProperties":false,)" + extra + R"("required":[)" + required +
+           R"(],"properties":{)" + props + "}}";
+  };
+  const std::string ok_ref = R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_os"})";
+  // A well-formed one is taken (and names its file).
+  const std::string good = shape_with(ok_ref, R"("platform_os")");
+  const schema_validator v(newest, {{"log_event.tiny.schema.json", good}});
+  BOOST_TEST(v.shape_names().back() == "log_event.tiny.schema.json");
+  BOOST_TEST(!v.validate(json::parse(R"({"platform_os":"linux"})")).has_value());
+  BOOST_TEST(v.valijson_accepts(json::parse(R"({"platform_os":"linux"})")));
+  BOOST_TEST(v.validate(json::parse(R"({"platform_os":"Linux"})")).has_value());  // the newest definition applies
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {shape_with(R"("platform_os":{"type":"string"})", R"("platform_os")"), "must be exactly"},
+      {shape_with(R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_arch"})", R"("platform_os")"),
+       "must be exactly"},
+      {shape_with(R"("platform_os":{"$ref":"other.schema.json#/properties/platform_os"})", R"("platform_os")"),
+       "must be exactly"},
+      {shape_with(R"("not_a_field":{"$ref":"log_event.schema.json#/properties/not_a_field"})", R"("not_a_field")"),
+       "not defined"},
+      {shape_with(ok_ref, ""), "required"},
+      {shape_with(ok_ref, R"("platform_os","platform_os")"), "required"},
+      {shape_with(ok_ref, R"("platform_os")", R"("minProperties":1,)"), "minProperties"},
+      {"[]", "expected a JSON object"},
+      {"{", "not valid JSON"},
+  };
+  for (const auto& [text, why] : bad) {
+    BOOST_TEST_CONTEXT(text) {
+      try {
+        schema_validator broken(newest, {{"log_event.broken.schema.json", text}});
+        BOOST_TEST(false, "accepted");
+      } catch (const std::runtime_error& e) {
+        BOOST_TEST(std::string(e.what()).find("log_event.broken.schema.json") != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find(why) != std::string::npos, e.what());
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -369,34 +369,69 @@ BOOST_AUTO_TEST_CASE(dashboard_renders_every_chart_without_console_errors) {
   BOOST_TEST_MESSAGE("dashboard screenshot: " << shot.string());
 }
 
+// The dashboard's DOM, rendered by headless Chromium, for a database holding
+// `events` (received today), aggregated. Checks the page got ready without
+// console errors.
+std::string dashboard_dom_for(const std::filesystem::path& dir, const std::vector<json::object>& events) {
+  {
+    std::ofstream out(dir / "seed.ndjson");
+    for (const auto& e : events)
+      out << json::serialize(json::object{{"received_at", days_ago(0) + "T00:00:00Z"}, {"event", e}}) << "\n";
+  }
+  const auto db = dir / "collector.db";
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db.string(), (dir / "seed.ndjson").string()}).exit_code == 0);
+  BOOST_REQUIRE(run({COLLECTOR_BIN, "cleanup", "--db", db.string()}).exit_code == 0);
+  collector_process c(dir);
+  auto args = chromium_args(dir / "profile");
+  args.insert(args.end(), {"--dump-dom", "http://127.0.0.1:" + std::to_string(c.port()) + "/"});
+  auto r = run(args, {}, 90s);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("data-state=\"ready\"") != std::string::npos, r.out.substr(0, 2000));
+  BOOST_TEST(console_lines(r.err).empty(), r.err);
+  return r.out;
+}
+
 // Flags come from the schema's types: a string field whose every value is
 // "true" (or "false") is not a feature flag.
 BOOST_AUTO_TEST_CASE(a_string_field_reading_true_is_not_shown_as_a_flag) {
   BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
   temp_dir dir;
-  {
-    std::ofstream out(dir.path() / "seed.ndjson");
-    for (unsigned n = 0; n < 5; ++n) {
-      auto e = json::parse(example_event(test_uuid(n))).as_object();
-      e["reprovider_strategy"] = "true";
-      e["routing_type"] = n % 2 ? "true" : "false";
-      out << json::serialize(json::object{{"received_at", days_ago(0) + "T00:00:00Z"}, {"event", e}}) << "\n";
-    }
+  std::vector<json::object> events;
+  for (unsigned n = 0; n < 5; ++n) {
+    auto e = json::parse(example_event(test_uuid(n))).as_object();
+    e["reprovider_strategy"] = "true";
+    e["routing_type"] = n % 2 ? "true" : "false";
+    events.push_back(std::move(e));
   }
-  const auto db = dir.path() / "collector.db";
-  BOOST_REQUIRE(run({COLLECTOR_BIN, "import", "--db", db.string(), (dir.path() / "seed.ndjson").string()}).exit_code == 0);
-  BOOST_REQUIRE(run({COLLECTOR_BIN, "cleanup", "--db", db.string()}).exit_code == 0);
-  collector_process c(dir.path());
-  auto args = chromium_args(dir.path() / "profile");
-  args.insert(args.end(), {"--dump-dom", "http://127.0.0.1:" + std::to_string(c.port()) + "/"});
-  auto r = run(args, {}, 90s);
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-  const std::string& dom = r.out;
-  BOOST_TEST(dom.find("data-state=\"ready\"") != std::string::npos, dom.substr(0, 2000));
+  const auto dom = dashboard_dom_for(dir.path(), events);
   BOOST_TEST(dom.find("platform_vm: 0 of 5 nodes") != std::string::npos);      // a boolean field: a flag
   BOOST_TEST(dom.find("reprovider_strategy: ") == std::string::npos, dom);      // strings: never flags
   BOOST_TEST(dom.find("<title>routing_type: ") == std::string::npos);
-  BOOST_TEST(console_lines(r.err).empty(), r.err);
+}
+
+// Nodes of a release without a field are named apart, never counted as
+// "false": a flag's share is of the nodes that report it.
+BOOST_AUTO_TEST_CASE(fields_older_releases_do_not_send_are_shown_as_not_reported) {
+  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(k_chromium), "Debian's chromium is needed (scripts/install-deps.sh)");
+  temp_dir dir;
+  std::vector<json::object> events;
+  for (unsigned n = 0; n < 5; ++n) {
+    auto e = json::parse(example_event(test_uuid(n))).as_object();
+    if (n < 3) {  // Kubo 0.37's shape
+      for (const char* k : {"provide_dht_sweep_enabled", "provide_dht_interval_custom", "provide_dht_max_workers_custom"})
+        e.erase(k);
+    } else {
+      e["provide_dht_sweep_enabled"] = true;
+    }
+    events.push_back(std::move(e));
+  }
+  const auto dom = dashboard_dom_for(dir.path(), events);
+  // 2 of the 2 nodes that report it, 100 %; the 3 others named as such.
+  BOOST_TEST(dom.find("provide_dht_sweep_enabled: 2 of 2 nodes; 3 not reported by older releases") != std::string::npos,
+             dom);
+  BOOST_TEST(dom.find("provide_dht_interval_custom: 0 of 2 nodes; 3 not reported by older releases") != std::string::npos);
+  BOOST_TEST(dom.find("platform_vm: 0 of 5 nodes</title>") != std::string::npos);  // every node reports it
+  BOOST_TEST(dom.find("(absent)") == std::string::npos);  // never shown as a value
 }
 
 BOOST_AUTO_TEST_CASE(private_stats_dashboard_asks_for_the_token) {

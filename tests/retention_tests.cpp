@@ -286,4 +286,49 @@ BOOST_AUTO_TEST_CASE(rfc3339_parsing) {
   BOOST_TEST(parse_rfc3339_utc("") == -1);
 }
 
+BOOST_AUTO_TEST_CASE(a_days_counts_name_the_nodes_that_did_not_report_a_field) {
+  // 10 nodes: 4 of an older shape without provide_dht_sweep_enabled.
+  std::map<std::string, value_counts> reported;
+  reported["platform_os"] = {{"linux", 7}, {"darwin", 3}};
+  reported["provide_dht_sweep_enabled"] = {{"true", 5}, {"false", 1}};
+  const std::vector<std::string> fields{"uuid", "platform_os", "provide_dht_sweep_enabled", "provide_dht_interval_custom"};
+  const auto out = complete_day_counts(reported, 10, fields);
+  BOOST_TEST(!out.count("uuid"));
+  BOOST_TEST(out.at("platform_os").size() == 2u);  // every node reported it: no (absent)
+  const auto& sweep = out.at("provide_dht_sweep_enabled");
+  BOOST_TEST(sum_of(sweep) == 10);
+  BOOST_TEST(sweep.back().first == std::string(k_absent_value));
+  BOOST_TEST(sweep.back().second == 4);
+  // A field no node reported: all of them under (absent).
+  const auto& interval = out.at("provide_dht_interval_custom");
+  BOOST_TEST(interval.size() == 1u);
+  BOOST_TEST(interval.front().second == 10);
+  BOOST_TEST(interval.front().first == std::string(k_absent_value));
+}
+
+BOOST_AUTO_TEST_CASE(a_posted_absent_value_is_not_mistaken_for_the_nodes_that_did_not_report) {
+  std::map<std::string, value_counts> reported;
+  reported["agent_version"] = {{"kubo/0.43.0/", 3}, {std::string(k_absent_value), 2}};
+  const auto out = complete_day_counts(reported, 6, {"agent_version"});
+  const auto& v = out.at("agent_version");
+  BOOST_TEST(sum_of(v) == 6);
+  std::map<std::string, std::int64_t> m(v.begin(), v.end());
+  BOOST_TEST(m.at(std::string(k_absent_value)) == 1);  // the one node that did not send it
+  BOOST_TEST(m.at(std::string(k_other_value)) == 2);   // the two that sent "(absent)" as text
+}
+
+BOOST_AUTO_TEST_CASE(fold_keeps_absent_whatever_the_bounds) {
+  value_counts many;
+  for (int i = 0; i < 300; ++i) many.emplace_back("v" + std::to_string(i), 5);
+  many.emplace_back(std::string(k_absent_value), 1);  // the least common of all
+  const auto folded = fold_values(many);
+  BOOST_TEST(folded.size() == k_max_values_per_field);
+  BOOST_TEST(sum_of(folded) == sum_of(many));
+  BOOST_TEST(folded.back().first == std::string(k_absent_value));
+  BOOST_TEST(folded.back().second == 1);
+  BOOST_TEST(folded[folded.size() - 2].first == std::string(k_other_value));
+  // Folding again (as read_stats does) changes nothing.
+  BOOST_TEST((fold_values(folded) == folded));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

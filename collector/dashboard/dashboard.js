@@ -84,7 +84,13 @@
     box.dataset.rendered = "chart";
   }
 
-  // Horizontal bars: rows [{label, value}] with value shown as count and share of `total`.
+  // The value /v1/stats counts the nodes under that did not report a field
+  // (an older release's payload has no such key).
+  const ABSENT = "(absent)";
+  const ABSENT_LABEL = "not reported by older releases";
+
+  // Horizontal bars: rows [{label, value}] with value shown as count and share
+  // of `total` (or of the row's own `total`, with its `note`).
   function barChart(id, rows, total, asPercent) {
     const box = clear(id);
     if (!rows.length || !total) return empty(box);
@@ -95,11 +101,12 @@
     rows.forEach((r, i) => {
       const y = 4 + i * row;
       text(svg, L - 6, y + 14, r.label.length > 28 ? r.label.slice(0, 27) + "…" : r.label, { "text-anchor": "end" });
-      const w = ((W - L - R) * r.value) / Math.max(1, max);
+      const of = r.total !== undefined ? r.total : total;
+      const w = ((W - L - R) * (asPercent ? r.value / Math.max(1, of) : r.value / Math.max(1, max)));
       const rect = el("rect", { x: L, y: y + 3, width: Math.max(1, w), height: row - 8,
         fill: PALETTE[i % PALETTE.length], class: "bar" }, svg);
-      el("title", {}, rect).textContent = `${r.label}: ${r.value} of ${total} nodes`;
-      const share = Math.round((100 * r.value) / total);
+      el("title", {}, rect).textContent = `${r.label}: ${r.value} of ${of} nodes` + (r.note ? `; ${r.note}` : "");
+      const share = of ? Math.round((100 * r.value) / of) : 0;
       text(svg, L + w + 6, y + 14, asPercent ? `${share}%` : `${r.value} (${share}%)`, { class: "value" });
     });
     box.dataset.rendered = "chart";
@@ -120,9 +127,11 @@
 
   function distribution(day, field, label) {
     const values = (day.fields[field]) || {};
+    // Nodes of older releases (no such key) last, by their own name.
     return Object.entries(values)
-      .map(([v, n]) => ({ label: label ? label(v) : v, raw: v, value: n }))
-      .sort((a, b) => (label ? Number(a.raw) - Number(b.raw) : b.value - a.value));
+      .map(([v, n]) => ({ label: v === ABSENT ? ABSENT_LABEL : label ? label(v) : v, raw: v, value: n }))
+      .sort((a, b) => (a.raw === ABSENT) - (b.raw === ABSENT) ||
+        (label ? Number(a.raw) - Number(b.raw) : b.value - a.value));
   }
 
   // Field types come from the payload schema the collector validates with
@@ -162,10 +171,16 @@
     barChart("chart-uptime", distribution(last, "uptime_bucket", durationLabel), n);
     barChart("chart-routing", distribution(last, "routing_type"), n);
 
-    // Feature flags: every field the schema types boolean.
+    // Feature flags: every field the schema types boolean, as a share of the
+    // nodes that report it: those of older releases that do not are named
+    // apart, never counted as "false".
     const flags = Object.entries(last.fields)
       .filter(([field]) => flagFields.has(field))
-      .map(([field, values]) => ({ label: field, value: values["true"] || 0 }))
+      .map(([field, values]) => {
+        const absent = values[ABSENT] || 0;
+        return { label: field, value: values["true"] || 0, total: n - absent,
+          note: absent ? `${absent} ${ABSENT_LABEL}` : "" };
+      })
       .sort((a, b) => b.value - a.value);
     barChart("chart-flags", flags, n, true);
 

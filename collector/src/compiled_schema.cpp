@@ -3,7 +3,6 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <algorithm>
-#include <set>
 
 namespace telemetry_collector {
 
@@ -191,20 +190,39 @@ std::optional<compiled_schema> compiled_schema::compile(const json::value& schem
     out.properties_.push_back(std::move(p));
   }
 
+  shape own{std::vector<bool>(out.properties_.size(), false), std::vector<bool>(out.properties_.size(), true)};
   if (required) {
-    std::set<std::string_view> seen;
     for (const auto& r : *required) {
       if (!r.is_string()) return std::nullopt;
       auto it = std::find_if(out.properties_.begin(), out.properties_.end(),
                              [&](const property& p) { return p.name == r.get_string(); });
       if (it == out.properties_.end()) return std::nullopt;  // could never validate: leave it to valijson
-      if (seen.insert(r.get_string()).second) {
-        it->required = true;
-        ++out.required_count_;
-      }
+      own.required[static_cast<std::size_t>(it - out.properties_.begin())] = true;
     }
   }
+  out.shapes_.push_back(std::move(own));
   return out;
+}
+
+bool compiled_schema::add_shape(const std::vector<std::string>& keys) {
+  shape s{std::vector<bool>(properties_.size(), false), std::vector<bool>(properties_.size(), false)};
+  for (const auto& k : keys) {
+    const std::size_t i = index_of(k, 0);
+    if (i == properties_.size()) return false;
+    s.required[i] = s.allowed[i] = true;
+  }
+  shapes_.push_back(std::move(s));
+  return true;
+}
+
+template <class Present>
+bool compiled_schema::fits(Present present) const {
+  for (const auto& s : shapes_) {
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < properties_.size(); ++i) ok = present(i) ? s.allowed[i] : !s.required[i];
+    if (ok) return true;
+  }
+  return false;
 }
 
 std::size_t compiled_schema::index_of(std::string_view name, std::size_t guess) const {
@@ -260,28 +278,46 @@ const char* compiled_schema::check_value(const property& p, const scalar& v) con
   return "unexpected type";
 }
 
-compiled_schema::failure compiled_schema::first_failure(const json::value& doc) const {
+namespace {
+
+void note_dropped(std::vector<std::string>* dropped, std::string_view key) {
+  if (dropped && std::find(dropped->begin(), dropped->end(), key) == dropped->end()) dropped->emplace_back(key);
+}
+
+}  // namespace
+
+compiled_schema::failure compiled_schema::first_failure(const json::value& doc, unknown_members unknown,
+                                                        std::vector<std::string>* dropped) const {
+  if (dropped) dropped->clear();
   const auto* obj = doc.if_object();
   if (!obj) return {{}, "expected a JSON object"};
-  std::size_t required_seen = 0, index = 0;
+  std::vector<bool> present(properties_.size(), false);
+  std::size_t index = 0;
   for (const auto& [key, v] : *obj) {
     // Senders write the members in schema order: try the same position first.
     const std::size_t i = index_of(key, index++);
-    if (i == properties_.size()) return {key, "not an allowed member"};
-    const property* p = &properties_[i];
-    if (const char* why = check_value(*p, scalar_of(v))) return {key, why};
-    required_seen += p->required;
+    if (i == properties_.size()) {
+      if (unknown == unknown_members::refuse) return {key, "not an allowed member"};
+      note_dropped(dropped, key);
+      continue;
+    }
+    if (const char* why = check_value(properties_[i], scalar_of(v))) return {key, why};
+    present[i] = true;  // object keys are unique
   }
-  if (required_seen != required_count_)  // object keys are unique, so counting is enough
-    for (const auto& p : properties_)
-      if (p.required && !obj->contains(p.name)) return {p.name, "missing"};
-  return {};
+  if (fits([&](std::size_t i) { return present[i]; })) return {};
+  // No shape has these members: name what the newest shape (the schema's own) misses.
+  for (std::size_t i = 0; i < properties_.size(); ++i)
+    if (shapes_.front().required[i] && !present[i]) return {properties_[i].name, "missing"};
+  return {{}, "its set of members is not one of the known shapes"};  // cannot happen: the newest fits then
 }
 
-bool compiled_schema::accepts(const json::value& doc) const { return first_failure(doc).reason == nullptr; }
+bool compiled_schema::accepts(const json::value& doc, unknown_members unknown) const {
+  return first_failure(doc, unknown, nullptr).reason == nullptr;
+}
 
-schema_verdict compiled_schema::check(const json::value& doc) const {
-  const auto f = first_failure(doc);
+schema_verdict compiled_schema::check(const json::value& doc, unknown_members unknown,
+                                      std::vector<std::string>* dropped) const {
+  const auto f = first_failure(doc, unknown, dropped);
   if (!f.reason) return {};
   return {false, std::string(f.field), f.reason};
 }
@@ -295,14 +331,16 @@ struct compiled_schema::flat_reader {
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
-  flat_reader(const compiled_schema& s, flat_event& o) : schema(s), out(o) {}
+  flat_reader(const compiled_schema& s, flat_event& o, unknown_members u, std::vector<std::string>* d)
+      : schema(s), out(o), unknown(u), dropped(d) {}
 
   const compiled_schema& schema;
   flat_event& out;
+  const unknown_members unknown;
+  std::vector<std::string>* const dropped;
   int depth = 0;
   std::size_t members = 0;        // seen so far
-  std::size_t current = 0;        // the property of the member being read
-  std::size_t required_seen = 0;
+  std::size_t current = 0;        // the property of the member being read; properties_.size(): one left out
   std::string key;                // a key that arrives in parts
   std::size_t string_start = static_cast<std::size_t>(-1);  // a string that arrives in parts
 
@@ -313,6 +351,7 @@ struct compiled_schema::flat_reader {
   // Checks a member's value and keeps it (a string's text is already in out.text_).
   bool store(flat_event::value stored, boost::system::error_code& ec) {
     if (depth != 1) return stop(ec);  // a value at the top level: not an object
+    if (current == schema.properties_.size()) return true;  // an unknown member's value, left out
     const property& p = schema.properties_[current];
     scalar v;
     switch (stored.t) {
@@ -326,18 +365,21 @@ struct compiled_schema::flat_reader {
     }
     if (schema.check_value(p, v)) return stop(ec);
     out.values_[current] = stored;
-    required_seen += p.required;
     return true;
   }
+  // The value is being left out: its text is not kept.
+  bool skipping() const { return current == schema.properties_.size(); }
 
   bool on_document_begin(boost::system::error_code&) { return true; }
   bool on_document_end(boost::system::error_code&) { return true; }
-  bool on_array_begin(boost::system::error_code& ec) { return stop(ec); }  // no property is an array
+  // No property is an array or an object; an unknown member that is one is left to the DOM.
+  bool on_array_begin(boost::system::error_code& ec) { return stop(ec); }
   bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
   bool on_object_begin(boost::system::error_code& ec) { return depth++ == 0 ? true : stop(ec); }
   bool on_object_end(std::size_t, boost::system::error_code& ec) {
     --depth;
-    return required_seen == schema.required_count_ ? true : stop(ec);
+    const bool ok = schema.fits([&](std::size_t i) { return out.values_[i].t != flat_event::type::absent; });
+    return ok ? true : stop(ec);
   }
   bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
     key.append(s.data(), s.size());
@@ -350,17 +392,23 @@ struct compiled_schema::flat_reader {
       name = key;
     }
     current = schema.index_of(name, members++);
+    if (current == schema.properties_.size()) {  // not an allowed member
+      if (unknown == unknown_members::refuse) return stop(ec);
+      note_dropped(dropped, name);
+    } else if (out.values_[current].t != flat_event::type::absent) {
+      return stop(ec);  // given twice: the DOM decides
+    }
     key.clear();
-    if (current == schema.properties_.size()) return stop(ec);               // not an allowed member
-    if (out.values_[current].t != flat_event::type::absent) return stop(ec);  // given twice: the DOM decides
     return true;
   }
   bool on_string_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    if (skipping()) return true;
     if (string_start == static_cast<std::size_t>(-1)) string_start = out.text_.size();
     out.text_.append(s.data(), s.size());
     return true;
   }
   bool on_string(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    if (skipping()) return store({}, ec);
     const std::size_t start = string_start == static_cast<std::size_t>(-1) ? out.text_.size() : string_start;
     string_start = static_cast<std::size_t>(-1);
     out.text_.append(s.data(), s.size());
@@ -378,9 +426,13 @@ struct compiled_schema::flat_reader {
     return store(stored, ec);
   }
   // Not an int64, not null: no property accepts these (scalar type `other`).
-  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code& ec) { return stop(ec); }
-  bool on_double(double, json::string_view, boost::system::error_code& ec) { return stop(ec); }
-  bool on_null(boost::system::error_code& ec) { return stop(ec); }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code& ec) {
+    return skipping() ? store({}, ec) : stop(ec);
+  }
+  bool on_double(double, json::string_view, boost::system::error_code& ec) {
+    return skipping() ? store({}, ec) : stop(ec);
+  }
+  bool on_null(boost::system::error_code& ec) { return skipping() ? store({}, ec) : stop(ec); }
   bool on_bool(bool b, boost::system::error_code& ec) {
     flat_event::value stored;
     stored.t = flat_event::type::boolean;
@@ -391,13 +443,15 @@ struct compiled_schema::flat_reader {
   bool on_comment(json::string_view, boost::system::error_code&) { return true; }
 };
 
-bool compiled_schema::read_flat(std::string_view text, flat_event& out) const {
+bool compiled_schema::read_flat(std::string_view text, flat_event& out, unknown_members unknown,
+                                std::vector<std::string>* dropped) const {
   out.values_.assign(properties_.size(), flat_event::value{});
   out.text_.clear();
   out.names_ = &names_;
+  if (dropped) dropped->clear();
   json::parse_options po;
   po.max_depth = 2;  // deeper never conforms
-  json::basic_parser<flat_reader> parser(po, *this, out);
+  json::basic_parser<flat_reader> parser(po, *this, out, unknown, dropped);
   boost::system::error_code ec;
   const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
   return !ec && parser.done() && used == text.size();

@@ -24,6 +24,19 @@
 // holding a NUL character are refused here (valijson's Boost.JSON adapter
 // reads strings up to the first NUL, so it would judge a prefix). The unit
 // tests and the fuzz target fuzz_collector_request check it.
+//
+// Shapes. The schema compiled is the newest shape of the event; older
+// senders send fewer keys (schemas/README.md). add_shape() adds the key set
+// of an older shape, whose values follow the same definitions: an event is
+// then accepted when every member it has is valid and its set of members is
+// one of the shapes (the compiled schema's own: its required keys, perhaps
+// more of its properties; an added one: exactly its keys). Equivalent to
+// valijson's anyOf over the shapes' schemas (schema_validator builds that
+// reference).
+//
+// Members the schema does not know are refused (additionalProperties:
+// false), or, with unknown_members::drop, left out and named to the caller,
+// so the event is judged as if it did not have them.
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -73,6 +86,9 @@ class flat_event {
 // flat_event::from_object.
 boost::json::object to_object(const flat_event& event);
 
+// What to do with a member no shape has (a newer sender's key).
+enum class unknown_members { refuse, drop };
+
 struct schema_verdict {
   bool ok = true;
   std::string field;   // the offending member; empty when the document as a whole is wrong
@@ -83,18 +99,29 @@ class compiled_schema {
  public:
   // nullopt when the schema uses anything outside the subset above.
   static std::optional<compiled_schema> compile(const boost::json::value& schema);
+  // Accepts events with exactly these members as well (an older shape).
+  // False, and nothing added, when one is not a property of the schema.
+  bool add_shape(const std::vector<std::string>& keys);
+  std::size_t shape_count() const { return shapes_.size(); }
 
-  // Whether `doc` conforms. Thread-safe: the checker is immutable.
-  bool accepts(const boost::json::value& doc) const;
-  // The same judgement, saying which member fails and why.
-  schema_verdict check(const boost::json::value& doc) const;
+  // Whether `doc` conforms. Thread-safe: the checker is immutable once
+  // its shapes are added.
+  bool accepts(const boost::json::value& doc, unknown_members unknown = unknown_members::refuse) const;
+  // The same judgement, saying which member fails and why. With
+  // unknown_members::drop, `dropped` (when given) is set to the names of
+  // the members left out, each once, in the document's order.
+  schema_verdict check(const boost::json::value& doc, unknown_members unknown = unknown_members::refuse,
+                       std::vector<std::string>* dropped = nullptr) const;
 
   // Reads `text` as one JSON object and judges it on the way, without a DOM:
   // true when it conforms (exactly when parsing it and accepts() would say
-  // so), with its values in `out`. False when it does not, or when the text
-  // needs what only a full parse decides (a key given twice): the caller then
-  // parses it and asks check() or valijson why. Thread-safe.
-  bool read_flat(std::string_view text, flat_event& out) const;
+  // so), with its values in `out` (and `dropped` set as check() sets
+  // it). False when it
+  // does not, or when the text needs what only a full parse decides (a key
+  // given twice, an unknown member whose value is an array or object): the
+  // caller then parses it and asks check() or valijson why. Thread-safe.
+  bool read_flat(std::string_view text, flat_event& out, unknown_members unknown = unknown_members::refuse,
+                 std::vector<std::string>* dropped = nullptr) const;
 
  private:
   struct atom {
@@ -105,7 +132,6 @@ class compiled_schema {
   struct property {
     std::string name;
     kind type = kind::string;
-    bool required = false;
     std::vector<std::int64_t> int_enum;
     std::vector<std::string> string_enum;
     bool has_enum = false;
@@ -114,12 +140,22 @@ class compiled_schema {
     std::optional<std::vector<atom>> pattern;
   };
 
+  // A set of members an event may have: every `required` one, and only
+  // `allowed` ones (both indexed like properties_).
+  struct shape {
+    std::vector<bool> required, allowed;
+  };
+  // Whether the members for which present(i) holds are one shape's (no allocation: the ingest path).
+  template <class Present>
+  bool fits(Present present) const;
+
   // reason == nullptr: conforms. `field` points into the document or the schema.
   struct failure {
     std::string_view field;
     const char* reason = nullptr;
   };
-  failure first_failure(const boost::json::value& doc) const;
+  failure first_failure(const boost::json::value& doc, unknown_members unknown,
+                        std::vector<std::string>* dropped) const;
 
   static std::optional<std::vector<atom>> compile_pattern(std::string_view p);
   static bool matches(const std::vector<atom>& pattern, std::string_view s);
@@ -140,7 +176,7 @@ class compiled_schema {
 
   std::vector<property> properties_;  // in schema order
   std::vector<std::string> names_;    // their names
-  std::size_t required_count_ = 0;
+  std::vector<shape> shapes_;         // the schema's own first
 };
 
 }  // namespace telemetry_collector

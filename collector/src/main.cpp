@@ -99,6 +99,8 @@ options:
                             for "Authorization: Bearer <first line of F>"
   --private-stats           /v1/stats and /metrics need the admin token too
   --retire                  answer every POST with 410 Gone, which retires the nodes that send
+  --strict-schema           refuse (400) an event with a key no payload shape has; by default
+                            such keys are dropped, the event kept, each new key logged once
   --tls-cert PEM            serve HTTPS with this certificate chain (leaf first) ...
   --tls-key PEM             ... and this private key
   --threads N               I/O threads (default: one per core)
@@ -131,17 +133,19 @@ options:
 )";
 
 constexpr const char* k_import_usage = R"(USAGE
-  telemetry-collector import --db DB FILE
+  telemetry-collector import --db DB [--strict-schema] FILE
 
-Reads export's NDJSON from FILE ("-": stdin). Every line is validated and
-nothing is imported unless all are good; then it is imported in one
-transaction, leaving out an event identical to one stored already (importing
-a file twice is importing it once) and events older than the retention in
-effect. Creates a missing SQLite file.
+Reads export's NDJSON from FILE ("-": stdin). Every line is validated (every
+payload shape serve accepts) and nothing is imported unless all are good;
+then it is imported in one transaction, leaving out an event identical to one
+stored already (importing a file twice is importing it once) and events older
+than the retention in effect. Keys no payload shape has are dropped (and
+named) as serve drops them. Creates a missing SQLite file.
 
 options:
-  --db DB      a SQLite path or a PostgreSQL URI (telemetry-collector --help)
-  -h, --help   this text
+  --db DB           a SQLite path or a PostgreSQL URI (telemetry-collector --help)
+  --strict-schema   a line whose event has a key no payload shape has is a bad line
+  -h, --help        this text
 )";
 
 constexpr const char* k_cleanup_usage = R"(USAGE
@@ -349,7 +353,7 @@ int serve(const std::vector<std::string>& args) {
       "db", po::value<std::string>()->required(), "")("retention-days", po::value<std::string>(), "")(
       "collection", po::value<std::string>(), "")(
       "admin-token-file", po::value<std::string>(), "")("private-stats", flag(), "")("retire", flag(), "")(
-      "tls-cert", po::value<std::string>(), "")("tls-key", po::value<std::string>(), "")(
+      "strict-schema", flag(), "")("tls-cert", po::value<std::string>(), "")("tls-key", po::value<std::string>(), "")(
       "threads", po::value<std::string>(), "")("idle-timeout", po::value<std::string>(), "")(
       "aggregate-every", po::value<std::string>(), "")("max-connections-per-peer", po::value<std::string>(), "")(
       "log-file", po::value<std::string>(), "")("log-format", po::value<std::string>(), "");
@@ -376,8 +380,9 @@ int serve(const std::vector<std::string>& args) {
   const int per_peer = parse_int_option(vm, "max-connections-per-peer", 0, 1, 1'000'000, "connections");
 
   handler_options handler;
-  schema_validator validator(log_event_schema_text());
+  const schema_validator validator = make_log_event_validator();
   handler.validator = &validator;
+  handler.unknown_keys = flag_on(vm, "strict-schema") ? unknown_members::refuse : unknown_members::drop;
   handler.retire = flag_on(vm, "retire");
   handler.private_stats = flag_on(vm, "private-stats");
   if (vm.count("admin-token-file")) handler.admin_token = digest_token(read_admin_token(vm["admin-token-file"].as<std::string>()));
@@ -592,7 +597,9 @@ int export_command(const std::vector<std::string>& args) {
 
 int import_command(const std::vector<std::string>& args) {
   po::options_description opts("import options");
-  opts.add_options()("db", po::value<std::string>()->required(), "")("file", po::value<std::string>()->required(), "");
+  // A switch taking no value: a flag() would take FILE after it as its value.
+  opts.add_options()("db", po::value<std::string>()->required(), "")("file", po::value<std::string>()->required(), "")(
+      "strict-schema", po::bool_switch(), "");
   po::positional_options_description pos;
   pos.add("file", 1);
   const auto parsed = parse(k_import_usage, opts, args, &pos);
@@ -606,17 +613,24 @@ int import_command(const std::vector<std::string>& args) {
     if (!in_file) throw usage_error("cannot read " + file);
     in = &in_file;
   }
-  schema_validator validator(log_event_schema_text());
+  const schema_validator validator = make_log_event_validator();
+  const auto unknown = flag_on(vm, "strict-schema") ? unknown_members::refuse : unknown_members::drop;
   std::vector<event_row> events;
   std::string line;
-  std::size_t line_no = 0, errors = 0;
+  std::size_t line_no = 0, errors = 0, with_dropped = 0;
+  std::set<std::string> dropped_names;
   while (std::getline(*in, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto parsed_line = parse_import_line(line, validator);
+    auto parsed_line = parse_import_line(line, validator, unknown);
     if (!parsed_line.error.empty()) {
       if (++errors <= 20) log_error(file + ":" + std::to_string(line_no) + ": " + parsed_line.error);
       continue;
+    }
+    if (!parsed_line.dropped.empty()) {
+      ++with_dropped;
+      for (const auto& k : parsed_line.dropped)
+        if (dropped_names.size() < new_key_notices::k_max_named) dropped_names.insert(printable_key(k));
     }
     events.push_back(std::move(parsed_line.event));
   }
@@ -655,6 +669,11 @@ int import_command(const std::vector<std::string>& args) {
   log_line("imported " + std::to_string(report.imported) + " events; left out " +
            std::to_string(report.already_stored + repeated) + " already stored (or repeated in the file) and " +
            std::to_string(expired) + " older than the retention (" + std::to_string(retention_days) + " days)");
+  if (with_dropped) {
+    std::string names;
+    for (const auto& n : dropped_names) names += (names.empty() ? "\"" : ", \"") + n + "\"";
+    log_line(std::to_string(with_dropped) + " events had keys no payload shape has, dropped before storing: " + names);
+  }
   return 0;
 }
 

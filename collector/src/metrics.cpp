@@ -38,6 +38,12 @@ std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_
   std::snprintf(line, sizeof line, "telemetry_events_accepted_total %llu\n",
                 static_cast<unsigned long long>(accepted_.load()));
   out += line;
+  out += "# HELP telemetry_collector_events_unknown_keys_total Accepted events that had keys no payload shape has "
+         "(dropped before storing; a newer sender).\n"
+         "# TYPE telemetry_collector_events_unknown_keys_total counter\n";
+  std::snprintf(line, sizeof line, "telemetry_collector_events_unknown_keys_total %llu\n",
+                static_cast<unsigned long long>(unknown_keys_.load()));
+  out += line;
   out += "# HELP telemetry_requests_rejected_total Event and erasure requests refused, by reason.\n"
          "# TYPE telemetry_requests_rejected_total counter\n";
   for (std::size_t i = 0; i < k_reasons.size(); ++i) {

@@ -23,6 +23,8 @@ class collector_metrics {
   void event_accepted(double seconds);
   void rejected(std::string_view reason);
   void erasure() { erasures_.fetch_add(1, std::memory_order_relaxed); }
+  // An accepted event had keys no payload shape has (left out before it was stored).
+  void unknown_keys_dropped() { unknown_keys_.fetch_add(1, std::memory_order_relaxed); }
   void set_active_nodes_24h(std::int64_t n) { active_24h_.store(n, std::memory_order_relaxed); }
   void set_collection_on(bool on) { collection_on_.store(on, std::memory_order_relaxed); }
 
@@ -35,6 +37,7 @@ class collector_metrics {
  private:
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> erasures_{0};
+  std::atomic<std::uint64_t> unknown_keys_{0};
   std::array<std::atomic<std::uint64_t>, k_reasons.size()> rejected_{};
   std::array<std::atomic<std::uint64_t>, k_latency_bounds.size() + 1> buckets_{};  // last: +Inf
   std::atomic<std::uint64_t> latency_sum_us_{0};

@@ -44,7 +44,7 @@ clock_ms parse_rfc3339_utc(std::string_view s) {
   return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
-import_line parse_import_line(std::string_view line, const schema_validator& validator) {
+import_line parse_import_line(std::string_view line, const schema_validator& validator, unknown_members unknown) {
   import_line out;
   boost::system::error_code ec;
   boost::json::parse_options po;
@@ -66,7 +66,7 @@ import_line parse_import_line(std::string_view line, const schema_validator& val
     return out;
   }
   const auto& event = obj->at("event");
-  if (auto err = validator.validate(event)) {
+  if (auto err = validator.validate(event, unknown, &out.dropped)) {
     out.error = "event: invalid field \"" + err->field + "\": " + err->message;
     return out;
   }

@@ -1326,8 +1326,8 @@ maintenance_report pg_store::run_maintenance(const maintenance_request& request)
                                                               to_int64(PQgetvalue(counts.get(), i, 2)));
       }
       std::string fields = "{", values = "{", nodes = "{";
-      for (auto& [field, vals] : by_field)
-        for (auto& [value, n] : fold_values(std::move(vals))) {
+      for (auto& [field, vals] : complete_day_counts(std::move(by_field), active, log_event_fields()))
+        for (auto& [value, n] : vals) {
           if (fields.size() > 1) fields += ',', values += ',', nodes += ',';
           append_array_text(fields, field);
           append_array_text(values, value);

@@ -35,6 +35,37 @@ void bytes_hold::release() {
   n_ = 0;
 }
 
+std::string printable_key(std::string_view key) {
+  constexpr std::size_t k_max = 64;
+  std::string out;
+  for (char c : key.substr(0, k_max)) out += (c > 0x20 && c < 0x7f && c != '"' && c != '\\') ? c : '?';
+  if (key.size() > k_max) out += "...";
+  return out;
+}
+
+void new_key_notices::note(const std::vector<std::string>& keys, const log_sink& log) {
+  std::vector<std::string> lines;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& k : keys) {
+      auto shown = printable_key(k);
+      if (named_.count(shown)) continue;
+      if (named_.size() >= k_max_named) {
+        if (!told_limit_)
+          lines.push_back("more event keys that no payload shape has were seen and dropped; not named (" +
+                          std::to_string(k_max_named) + " named already)");
+        told_limit_ = true;
+        break;
+      }
+      lines.push_back("event key \"" + shown + "\" is in no payload shape this collector knows: dropped from " +
+                      "every event that has it (sent by a newer release? docs/collector.md, Payload shapes)");
+      named_.insert(std::move(shown));
+    }
+  }
+  if (log)
+    for (const auto& l : lines) log(log_level::warning, l);
+}
+
 namespace {
 
 using steady = std::chrono::steady_clock;
@@ -97,14 +128,19 @@ class storage_export final : public export_stream, public std::enable_shared_fro
   std::unique_ptr<export_cursor> cursor_;  // opened by the first chunk, on the reader pool
 };
 
-void store_event(action_context& ctx, event_row row, const request_meta& meta, const asio::any_io_executor& ex,
-                 answer_fn reply) {
+void store_event(action_context& ctx, event_row row, std::vector<std::string> dropped, const request_meta& meta,
+                 const asio::any_io_executor& ex, answer_fn reply) {
   row.received_at = now_ms();
-  ctx.store->insert(std::move(row), [&ctx, meta, ex, reply = std::move(reply)](bool ok) mutable {
-    post_or_gather(ex, [&ctx, meta, ok, reply = std::move(reply)] {
+  ctx.store->insert(std::move(row), [&ctx, meta, ex, dropped = std::move(dropped),
+                                     reply = std::move(reply)](bool ok) mutable {
+    post_or_gather(ex, [&ctx, meta, ok, dropped = std::move(dropped), reply = std::move(reply)] {
       if (!ok) {  // the store logs why, once per change of its state; never once per request
         ctx.metrics->rejected("storage_failure");
         return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      }
+      if (!dropped.empty()) {
+        ctx.metrics->unknown_keys_dropped();
+        ctx.new_keys.note(dropped, ctx.log);
       }
       ctx.metrics->event_accepted(std::chrono::duration<double>(steady::now() - meta.started).count());
       answer a;
@@ -203,7 +239,7 @@ void carry_out(action_context& ctx, handler_result result, const request_meta& m
     case action::respond:
       return reply(respond_with(std::move(result.response)));
     case action::store_event:
-      return store_event(ctx, std::move(result.row), meta, ex, std::move(reply));
+      return store_event(ctx, std::move(result.row), std::move(result.dropped_keys), meta, ex, std::move(reply));
     case action::erase_node:
     case action::admin_erase:
       return erase_node(ctx, std::move(result.uuid), result.what == action::admin_erase, meta, ex, std::move(reply));

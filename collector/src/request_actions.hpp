@@ -26,10 +26,33 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace telemetry_collector {
+
+// Names each event key that no payload shape has, once per process, in the
+// log: the operator learns that senders newer than this collector exist.
+// Bounded: at most k_max_named names (shown printable, at most 64 bytes),
+// then one line saying that more are not named. Values are never logged.
+class new_key_notices {
+ public:
+  static constexpr std::size_t k_max_named = 32;
+  void note(const std::vector<std::string>& keys, const log_sink& log);
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> named_;
+  bool told_limit_ = false;
+};
+
+// `key` as a log may show it: printable ASCII other than quote and
+// backslash (anything else as '?'), at most 64 bytes (then "...").
+std::string printable_key(std::string_view key);
 
 struct action_context {
   storage* store = nullptr;
@@ -49,8 +72,10 @@ struct action_context {
   // to them as soon as it is saved (the other collectors on the database
   // read it within settings.hpp's k_settings_poll). May be nullptr.
   settings_state* settings = nullptr;
-  // Operator notices (a settings change that could not be saved). May be empty.
+  // Operator notices (a settings change that could not be saved, a new
+  // event key). May be empty.
   log_sink log;
+  new_key_notices new_keys;
 };
 
 // A share of action_context::stats_bytes, given back when destroyed (once

@@ -108,7 +108,8 @@ handler_result handle_ingest(const http::request<http::string_body>& req, const 
   if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
   handler_result out;
   // The common case, a conforming event, without building a DOM.
-  if (const auto* compiled = opts.validator->compiled(); compiled && compiled->read_flat(req.body(), out.row.values)) {
+  if (const auto* compiled = opts.validator->compiled();
+      compiled && compiled->read_flat(req.body(), out.row.values, opts.unknown_keys, &out.dropped_keys)) {
     out.what = action::store_event;
     // Required by the schema, and a string: read_flat checked both.
     out.row.uuid = out.row.values.string_at(out.row.values.index_of("uuid"));
@@ -126,7 +127,7 @@ handler_result handle_ingest(const http::request<http::string_body>& req, const 
   if (ec)
     return respond(error_response(http::status::bad_request, v, ka, "malformed JSON", {}, ec.message()),
                    "malformed_json");
-  if (auto err = opts.validator->validate(doc))
+  if (auto err = opts.validator->validate(doc, opts.unknown_keys, &out.dropped_keys))
     return respond(error_response(http::status::bad_request, v, ka, "invalid event", err->field, err->message),
                    "invalid_event");
   out.what = action::store_event;

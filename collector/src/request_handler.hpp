@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace telemetry_collector {
 
@@ -36,6 +37,9 @@ token_digest digest_token(std::string_view token);
 
 struct handler_options {
   const schema_validator* validator = nullptr;
+  // An event with keys no payload shape has: refused with 400 (serve
+  // --strict-schema), or stored without them (the default).
+  unknown_members unknown_keys = unknown_members::drop;
   bool retire = false;                      // answer POST / with 410 Gone
   std::optional<token_digest> admin_token;  // admin API enabled when set
   bool private_stats = false;               // stats, metrics and settings need the admin token too
@@ -62,6 +66,7 @@ struct handler_result {
   action what = action::respond;
   http::response<http::string_body> response;  // when what == respond
   event_row row;                               // store_event
+  std::vector<std::string> dropped_keys;       // store_event: keys left out of `row` (unknown_members::drop)
   std::string uuid;                            // erase_node, admin_erase
   int days = 0;                                // stats, retention_preview
   settings_update settings;                    // settings_put

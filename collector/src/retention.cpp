@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 namespace telemetry_collector {
 
@@ -16,6 +17,19 @@ std::string aggregate_value_text(const boost::json::value& v) {
 }
 
 value_counts fold_values(value_counts counts, std::size_t max_entries, std::size_t max_bytes) {
+  std::optional<std::int64_t> absent;
+  std::erase_if(counts, [&](const auto& c) {
+    if (c.first != k_absent_value) return false;
+    absent = absent.value_or(0) + c.second;
+    return true;
+  });
+  if (absent) {
+    const std::size_t absent_bytes = boost::json::serialize(boost::json::string(k_absent_value)).size() + 24;
+    auto rest = fold_values(std::move(counts), max_entries > 0 ? max_entries - 1 : 0,
+                            max_bytes > absent_bytes ? max_bytes - absent_bytes : 0);
+    rest.emplace_back(k_absent_value, *absent);
+    return rest;
+  }
   std::int64_t other = 0;
   bool folded = false;
   std::erase_if(counts, [&](const auto& c) {
@@ -45,6 +59,25 @@ value_counts fold_values(value_counts counts, std::size_t max_entries, std::size
   counts.resize(kept);
   counts.emplace_back(k_other_value, other);
   return counts;
+}
+
+std::map<std::string, value_counts> complete_day_counts(std::map<std::string, value_counts> reported,
+                                                        std::int64_t active_nodes,
+                                                        const std::vector<std::string>& fields) {
+  std::map<std::string, value_counts> out;
+  for (const auto& field : fields) {
+    if (field == "uuid") continue;
+    value_counts counts;
+    if (auto it = reported.find(field); it != reported.end()) counts = std::move(it->second);
+    std::int64_t reporters = 0;
+    for (auto& [value, n] : counts) {
+      reporters += n;
+      if (value == k_absent_value) value = k_other_value;
+    }
+    if (active_nodes > reporters) counts.emplace_back(k_absent_value, active_nodes - reporters);
+    if (!counts.empty()) out[field] = fold_values(std::move(counts));
+  }
+  return out;
 }
 
 std::string day_to_date(std::int64_t day) {

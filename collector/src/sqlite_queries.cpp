@@ -1,5 +1,7 @@
 #include "sqlite_queries.hpp"
 
+#include "schema_validator.hpp"
+
 #include "retention.hpp"
 #include "sqlite_statement.hpp"
 
@@ -126,8 +128,8 @@ std::optional<computed_day> compute_day(sqlite3* db, std::int64_t day, day_state
   std::map<std::string, value_counts> by_field;
   for (auto& [key, n] : out.counts) by_field[key.first].emplace_back(key.second, n);
   out.counts.clear();
-  for (auto& [field, values] : by_field)
-    for (auto& [value, n] : fold_values(std::move(values))) out.counts[{field, std::move(value)}] = n;
+  for (auto& [field, values] : complete_day_counts(std::move(by_field), out.active_nodes, log_event_fields()))
+    for (auto& [value, n] : values) out.counts[{field, std::move(value)}] = n;
   return out;
 }
 
