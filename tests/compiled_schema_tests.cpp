@@ -436,25 +436,31 @@ BOOST_AUTO_TEST_CASE(a_shape_file_is_nothing_but_references_to_the_newest_defini
     return R"({"type":"object","additionalProperties":false,)" + extra + R"("required":[)" + required +
            R"(],"properties":{)" + props + "}}";
   };
-  const std::string ok_ref = R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_os"})";
+  const std::string uuid_ref = R"("uuid":{"$ref":"log_event.schema.json#/properties/uuid"},)";
+  const std::string ok_ref = uuid_ref + R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_os"})";
+  const std::string ok_required = R"("uuid","platform_os")";
   // A well-formed one is taken (and names its file).
-  const std::string good = shape_with(ok_ref, R"("platform_os")");
+  const std::string good = shape_with(ok_ref, ok_required);
   const schema_validator v(newest, {{"log_event.tiny.schema.json", good}});
   BOOST_TEST(v.shape_names().back() == "log_event.tiny.schema.json");
-  BOOST_TEST(!v.validate(json::parse(R"({"platform_os":"linux"})")).has_value());
-  BOOST_TEST(v.valijson_accepts(json::parse(R"({"platform_os":"linux"})")));
-  BOOST_TEST(v.validate(json::parse(R"({"platform_os":"Linux"})")).has_value());  // the newest definition applies
+  const std::string tiny = R"({"uuid":"f81d4fae-7dec-11d0-a765-00a0c91e6bf6","platform_os":")";
+  BOOST_TEST(!v.validate(json::parse(tiny + R"(linux"})")).has_value());
+  BOOST_TEST(v.valijson_accepts(json::parse(tiny + R"(linux"})")));
+  BOOST_TEST(v.validate(json::parse(tiny + R"(Linux"})")).has_value());  // the newest definition applies
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {shape_with(R"("platform_os":{"type":"string"})", R"("platform_os")"), "must be exactly"},
-      {shape_with(R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_arch"})", R"("platform_os")"),
+      {shape_with(uuid_ref + R"("platform_os":{"type":"string"})", ok_required), "must be exactly"},
+      {shape_with(uuid_ref + R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_arch"})", ok_required),
        "must be exactly"},
-      {shape_with(R"("platform_os":{"$ref":"other.schema.json#/properties/platform_os"})", R"("platform_os")"),
+      {shape_with(uuid_ref + R"("platform_os":{"$ref":"other.schema.json#/properties/platform_os"})", ok_required),
        "must be exactly"},
-      {shape_with(R"("not_a_field":{"$ref":"log_event.schema.json#/properties/not_a_field"})", R"("not_a_field")"),
+      {shape_with(uuid_ref + R"("not_a_field":{"$ref":"log_event.schema.json#/properties/not_a_field"})",
+                  R"("uuid","not_a_field")"),
        "not defined"},
-      {shape_with(ok_ref, ""), "required"},
-      {shape_with(ok_ref, R"("platform_os","platform_os")"), "required"},
-      {shape_with(ok_ref, R"("platform_os")", R"("minProperties":1,)"), "minProperties"},
+      {shape_with(R"("platform_os":{"$ref":"log_event.schema.json#/properties/platform_os"})", R"("platform_os")"),
+       "needs \"uuid\""},
+      {shape_with(ok_ref, R"("uuid")"), "required"},
+      {shape_with(ok_ref, R"("uuid","platform_os","platform_os")"), "required"},
+      {shape_with(ok_ref, ok_required, R"("minProperties":1,)"), "minProperties"},
       {"[]", "expected a JSON object"},
       {"{", "not valid JSON"},
   };

@@ -69,6 +69,8 @@ std::vector<std::string> shape_keys(const named_schema& shape, const boost::json
       throw fail("property \"" + std::string(name) + "\" is not defined in " + std::string(newest_file));
     keys.emplace_back(name);
   }
+  if (std::find(keys.begin(), keys.end(), "uuid") == keys.end())
+    throw fail("needs \"uuid\" (erasure finds a node's events by it)");
   std::vector<std::string> listed;
   for (const auto& r : *required) {
     if (!r.is_string()) throw fail("\"required\" holds something other than a key name");
