@@ -1,6 +1,7 @@
 #include "sqlite_codec.hpp"
 #include "kubo_example.hpp"
 #include "payload_validator.hpp"
+#include "request_actions.hpp"
 #include "request_handler.hpp"
 
 #include <boost/beast/http/parser.hpp>
@@ -256,6 +257,55 @@ BOOST_AUTO_TEST_CASE(the_pre_serialized_acceptance_is_a_complete_http_response) 
       BOOST_TEST(res[http::field::cache_control] == "no-store");
       BOOST_TEST(json::parse(res.body()) == json::parse(R"({"status":"accepted"})"));
     }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_keys_are_dropped_and_named_or_refused_and_bounded) {
+  auto o = json::parse(k_kubo_example_payload).as_object();
+  o["a_newer_key"] = 1;
+  auto r = call(http::verb::post, "/", json::serialize(o));
+  BOOST_TEST_REQUIRE((r.what == action::store_event));
+  BOOST_TEST((r.dropped_keys == std::vector<std::string>{"a_newer_key"}));
+  BOOST_TEST(json::value(event_object(r.row)) == json::parse(k_kubo_example_payload));
+  auto strict = options();
+  strict.unknown_keys = unknown_members::refuse;
+  r = call_with(strict, http::verb::post, "/", json::serialize(o));
+  BOOST_TEST((r.what == action::respond));
+  BOOST_TEST(r.response.result_int() == 400);
+  BOOST_TEST(error_body(r).at("field").as_string() == "a_newer_key");
+  // 64 unknown keys are dropped; one more and the event is refused (flat path and DOM path alike).
+  for (bool nested : {false, true}) {
+    auto many = json::parse(k_kubo_example_payload).as_object();
+    for (int i = 0; i < 64; ++i) many["k" + std::to_string(i)] = nested ? json::value(json::array{1}) : json::value(i);
+    r = call(http::verb::post, "/", json::serialize(many));
+    BOOST_TEST((r.what == action::store_event), nested);
+    BOOST_TEST(r.dropped_keys.size() == 64u);
+    many["k64"] = 0;
+    r = call(http::verb::post, "/", json::serialize(many));
+    BOOST_TEST((r.what == action::respond), nested);
+    BOOST_TEST(r.response.result_int() == 400);
+    BOOST_TEST(error_body(r).at("field").as_string() == "k64");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_new_key_is_logged_once_printable_and_bounded) {
+  std::vector<std::string> lines;
+  log_sink log = [&](log_level, const std::string& m) { lines.push_back(m); };
+  new_key_notices notices;
+  notices.note({"provide_new_thing"}, log);
+  notices.note({"provide_new_thing"}, log);
+  BOOST_TEST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST(lines[0].find("\"provide_new_thing\"") != std::string::npos, lines[0]);
+  // Shown printable: no quote, backslash, control or non-ASCII byte; at most 64 bytes.
+  BOOST_TEST(printable_key("a\"b\\c\nd\x01é") == "a?b?c?d???");
+  BOOST_TEST(printable_key(std::string(100, 'x')) == std::string(64, 'x') + "...");
+  // At most k_max_named names, then one line saying there are more.
+  lines.clear();
+  std::vector<std::string> many;
+  for (std::size_t i = 0; i < 2 * new_key_notices::k_max_named; ++i) many.push_back("key" + std::to_string(i));
+  notices.note(many, log);
+  notices.note({"yet_another"}, log);
+  BOOST_TEST(lines.size() == new_key_notices::k_max_named);  // 31 more names (one is named already), one line
+  BOOST_TEST(lines.back().find("not named") != std::string::npos, lines.back());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -280,15 +280,22 @@ const char* compiled_schema::check_value(const property& p, const scalar& v) con
 
 namespace {
 
-void note_dropped(std::vector<std::string>* dropped, std::string_view key) {
-  if (dropped && std::find(dropped->begin(), dropped->end(), key) == dropped->end()) dropped->emplace_back(key);
+// Adds `key` to `names` (once); false when that makes more than
+// k_max_unknown_members. `names` is kept even when the caller does not ask.
+bool note_dropped(std::vector<std::string>& names, std::string_view key) {
+  if (std::find(names.begin(), names.end(), key) == names.end()) names.emplace_back(key);
+  return names.size() <= k_max_unknown_members;
 }
+
+constexpr const char* k_too_many_unknown = "one member too many that no payload shape has (at most 64)";
 
 }  // namespace
 
 compiled_schema::failure compiled_schema::first_failure(const json::value& doc, unknown_members unknown,
                                                         std::vector<std::string>* dropped) const {
-  if (dropped) dropped->clear();
+  std::vector<std::string> unknown_names;
+  std::vector<std::string>& names = dropped ? *dropped : unknown_names;
+  names.clear();
   const auto* obj = doc.if_object();
   if (!obj) return {{}, "expected a JSON object"};
   std::vector<bool> present(properties_.size(), false);
@@ -298,7 +305,7 @@ compiled_schema::failure compiled_schema::first_failure(const json::value& doc, 
     const std::size_t i = index_of(key, index++);
     if (i == properties_.size()) {
       if (unknown == unknown_members::refuse) return {key, "not an allowed member"};
-      note_dropped(dropped, key);
+      if (!note_dropped(names, key)) return {key, k_too_many_unknown};
       continue;
     }
     if (const char* why = check_value(properties_[i], scalar_of(v))) return {key, why};
@@ -331,13 +338,13 @@ struct compiled_schema::flat_reader {
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
 
-  flat_reader(const compiled_schema& s, flat_event& o, unknown_members u, std::vector<std::string>* d)
+  flat_reader(const compiled_schema& s, flat_event& o, unknown_members u, std::vector<std::string>& d)
       : schema(s), out(o), unknown(u), dropped(d) {}
 
   const compiled_schema& schema;
   flat_event& out;
   const unknown_members unknown;
-  std::vector<std::string>* const dropped;
+  std::vector<std::string>& dropped;
   int depth = 0;
   std::size_t members = 0;        // seen so far
   std::size_t current = 0;        // the property of the member being read; properties_.size(): one left out
@@ -393,8 +400,7 @@ struct compiled_schema::flat_reader {
     }
     current = schema.index_of(name, members++);
     if (current == schema.properties_.size()) {  // not an allowed member
-      if (unknown == unknown_members::refuse) return stop(ec);
-      note_dropped(dropped, name);
+      if (unknown == unknown_members::refuse || !note_dropped(dropped, name)) return stop(ec);
     } else if (out.values_[current].t != flat_event::type::absent) {
       return stop(ec);  // given twice: the DOM decides
     }
@@ -448,10 +454,12 @@ bool compiled_schema::read_flat(std::string_view text, flat_event& out, unknown_
   out.values_.assign(properties_.size(), flat_event::value{});
   out.text_.clear();
   out.names_ = &names_;
-  if (dropped) dropped->clear();
+  std::vector<std::string> unknown_names;
+  std::vector<std::string>& names = dropped ? *dropped : unknown_names;
+  names.clear();
   json::parse_options po;
   po.max_depth = 2;  // deeper never conforms
-  json::basic_parser<flat_reader> parser(po, *this, out, unknown, dropped);
+  json::basic_parser<flat_reader> parser(po, *this, out, unknown, names);
   boost::system::error_code ec;
   const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
   return !ec && parser.done() && used == text.size();

@@ -88,6 +88,10 @@ boost::json::object to_object(const flat_event& event);
 
 // What to do with a member no shape has (a newer sender's key).
 enum class unknown_members { refuse, drop };
+// More members than this that no shape has, and the event is refused even
+// with unknown_members::drop: a release adds a few keys, and judging (and
+// naming) them must stay cheap whatever a body holds.
+inline constexpr std::size_t k_max_unknown_members = 64;
 
 struct schema_verdict {
   bool ok = true;

@@ -617,7 +617,7 @@ int import_command(const std::vector<std::string>& args) {
   const auto unknown = flag_on(vm, "strict-schema") ? unknown_members::refuse : unknown_members::drop;
   std::vector<event_row> events;
   std::string line;
-  std::size_t line_no = 0, errors = 0, with_dropped = 0;
+  std::size_t line_no = 0, errors = 0, with_dropped = 0, unnamed = 0;
   std::set<std::string> dropped_names;
   while (std::getline(*in, line)) {
     ++line_no;
@@ -630,7 +630,10 @@ int import_command(const std::vector<std::string>& args) {
     if (!parsed_line.dropped.empty()) {
       ++with_dropped;
       for (const auto& k : parsed_line.dropped)
-        if (dropped_names.size() < new_key_notices::k_max_named) dropped_names.insert(printable_key(k));
+        if (dropped_names.size() < new_key_notices::k_max_named || dropped_names.count(printable_key(k)))
+          dropped_names.insert(printable_key(k));
+        else
+          ++unnamed;
     }
     events.push_back(std::move(parsed_line.event));
   }
@@ -672,7 +675,9 @@ int import_command(const std::vector<std::string>& args) {
   if (with_dropped) {
     std::string names;
     for (const auto& n : dropped_names) names += (names.empty() ? "\"" : ", \"") + n + "\"";
-    log_line(std::to_string(with_dropped) + " events had keys no payload shape has, dropped before storing: " + names);
+    if (unnamed) names += " and more (" + std::to_string(new_key_notices::k_max_named) + " named at most)";
+    log_line(std::to_string(with_dropped) + " events in the file had keys no payload shape has, dropped from them: " +
+             names);
   }
   return 0;
 }

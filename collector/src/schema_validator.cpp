@@ -98,6 +98,12 @@ schema_validator::schema_validator(std::string_view schema_json, const std::vect
   impl_->fields = schema_fields(schema_json);
   if (older_shapes.empty()) return;
   if (!impl_->compiled) throw std::runtime_error("older payload shapes need a schema in the compiled subset");
+  // Ingest takes each event's uuid for granted (request_handler.cpp): every shape has it.
+  const auto* required = doc.as_object().if_contains("required");
+  if (!required || !required->is_array() ||
+      std::find(required->get_array().begin(), required->get_array().end(), boost::json::value("uuid")) ==
+          required->get_array().end())
+    throw std::runtime_error("the payload schema must require \"uuid\" (erasure finds a node's events by it)");
 
   std::string_view newest_file;
   if (const auto* id = doc.as_object().if_contains("$id"); id && id->is_string()) newest_file = file_part(id->get_string());

@@ -452,18 +452,34 @@ import_report sqlite_store::import_events(std::vector<event_row> events) {
   std::string failure;
   report.ok = run_sync([&](sqlite3* db) {
     // An identical event stored already is left out: found through the
-    // (day, uuid) index, then compared in full.
-    statement same(db, "SELECT 1 FROM events WHERE day = ? AND uuid = ? AND received_at = ? AND event = ? LIMIT 1");
+    // (day, uuid) index, then compared in full: as stored text, or, for a
+    // row stored in another layout (by a build with another schema) or as
+    // an object, as the event it decodes to.
+    statement same(db, "SELECT event FROM events WHERE day = ? AND uuid = ? AND received_at = ?");
+    std::optional<event_decoder> decoder;  // loaded when a row in another form turns up
     event_inserter inserter(db);
     report.imported = report.already_stored = 0;
     try {
-      for (const auto& r : rows) {  // one transaction: all or nothing
+      for (std::size_t i = 0; i < rows.size(); ++i) {  // one transaction: all or nothing
+        const auto& r = rows[i];
         same.reset();
         same.bind(1, r.received_at / k_day_ms);
         same.bind_static(2, r.uuid);
         same.bind(3, r.received_at);
-        same.bind_static(4, r.event_json);
-        const bool stored = same.step();
+        bool stored = false;
+        while (!stored && same.step()) {
+          const std::string_view text = same.text(0);
+          if (text == r.event_json) {
+            stored = true;
+            continue;
+          }
+          if (!decoder) decoder = event_decoder::load(db);
+          try {
+            stored = decoder->decode(text) == event_object(events[i]);
+          } catch (const std::runtime_error&) {
+            // a row no layout reads (cannot happen): not the same event
+          }
+        }
         same.reset();
         if (stored) {
           ++report.already_stored;
