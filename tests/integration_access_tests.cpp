@@ -119,6 +119,41 @@ BOOST_DATA_TEST_CASE(access_is_a_right_kept_with_collection_off_and_when_retired
   }
 }
 
+// The cap (request_handler.hpp, k_max_access_events): one more event than it
+// holds, imported, and the answer is the newest 10,000, saying so.
+BOOST_DATA_TEST_CASE(past_the_cap_access_answers_the_newest_and_says_older_ones_exist, data::make(k_engines),
+                     engine) {
+  temp_dir dir;
+  const auto db = fresh_db(engine, dir.path());
+  std::vector<std::string> lines;
+  char at[32];
+  for (unsigned i = 0; i <= 10'000; ++i) {
+    std::snprintf(at, sizeof at, "T10:00:%02u.%03uZ", i / 1000, i % 1000);
+    lines.push_back(R"({"received_at":")" + days_ago(3) + at + R"(","event":)" + example_event(test_uuid(5)) + "}\n");
+  }
+  std::string all, newest;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    all += lines[i];
+    if (i > 0) newest += lines[i];
+  }
+  const auto file = dir.path() / "in.ndjson";
+  std::ofstream(file) << all;
+  auto imported = run({COLLECTOR_BIN, "import", "--db", db, file.string()});
+  BOOST_REQUIRE_MESSAGE(imported.exit_code == 0, imported.err);
+  collector_process c(dir.path(), {"--db", db});
+  const std::string body = access_body(test_uuid(5));
+  const auto answer = raw_exchange(c.port(), "POST /v1/access HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
+                                   30s);
+  const auto split = answer.find("\r\n\r\n");
+  BOOST_REQUIRE(split != std::string::npos);
+  const std::string head = answer.substr(0, split);
+  BOOST_TEST(head.rfind("HTTP/1.1 200", 0) == 0u, head);
+  BOOST_TEST(head.find("Telemetry-Access-Limit: 10000\r\n") != std::string::npos, head);
+  BOOST_TEST(head.find("Telemetry-Access-Truncated: ") != std::string::npos, head);
+  BOOST_TEST((answer.substr(split + 4) == newest));  // byte for byte as the export writes them
+}
+
 BOOST_DATA_TEST_CASE(telemetry_access_prints_exactly_the_stored_events_and_none_after_erase,
                      data::make(k_engines), engine) {
   fixture f;
