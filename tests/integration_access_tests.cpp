@@ -178,6 +178,16 @@ BOOST_DATA_TEST_CASE(telemetry_access_prints_exactly_the_stored_events_and_none_
   BOOST_TEST(doc.at("endpoint").as_string() == c.url() + "v1/access");
   BOOST_TEST(std::vector<json::value>(doc.at("events").as_array().begin(), doc.at("events").as_array().end()) == want);
   BOOST_TEST(doc.at("truncated").as_bool() == false);
+  // A right whatever the node's mode: opted out, it may still look (and nothing is removed).
+  auto off = f.n.cli({"telemetry", "access"}, {{"IPFS_TELEMETRY", "off"}});
+  BOOST_TEST(off.exit_code == 0, off.err);
+  BOOST_TEST(off.out == r.out);
+  BOOST_TEST(std::filesystem::exists(f.n.uuid_file()));
+  f.n.set_json("Plugins.Plugins.telemetry.Disabled", "true");  // loaded for the command alone
+  off = f.n.cli({"telemetry", "access"});
+  BOOST_TEST(off.exit_code == 0, off.err);
+  BOOST_TEST(off.out == r.out);
+  f.n.set_json("Plugins.Plugins.telemetry.Disabled", "false");
 
   BOOST_TEST(f.n.cli({"telemetry", "erase"}).exit_code == 0);
   r = f.n.cli({"telemetry", "access"});
