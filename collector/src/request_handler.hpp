@@ -35,12 +35,12 @@ inline constexpr int k_default_stats_days = 30;
 // k_access_truncated_header.
 inline constexpr std::size_t k_max_access_events = 10'000;
 // The headers of an access answer: the cap, whether events were left out,
-// and what the aggregates hold (each node's events, never its identifier).
+// and what the aggregates hold (counts of nodes, never an identifier).
 inline constexpr const char* k_access_limit_header = "Telemetry-Access-Limit";
 inline constexpr const char* k_access_truncated_header = "Telemetry-Access-Truncated";
 inline constexpr const char* k_access_aggregates_header = "Telemetry-Aggregates";
 inline constexpr const char* k_access_aggregates_text =
-    "daily counts of nodes per field value; they hold no UUID or other identifier and are kept after erasure";
+    "daily counts of nodes per field value; they hold no UUID or other identifier";
 
 // SHA-256 of the admin token: requests are compared by digest, in constant time.
 using token_digest = std::array<unsigned char, 32>;
