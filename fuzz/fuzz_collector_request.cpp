@@ -39,6 +39,7 @@ void check(const handler_result& r) {
     }
     case action::erase_node:
     case action::admin_erase:
+    case action::node_access:
       if (r.uuid.size() != 36) __builtin_trap();
       break;
     case action::stats:

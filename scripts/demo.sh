@@ -72,10 +72,13 @@ for d in json.load(sys.stdin)["days"]:
     print("  %s: %d active node(s); agent_version %s; platform_os %s"
           % (d["date"], d["active_nodes"], f["agent_version"], f["platform_os"]))'
 
-step "Stopping the daemon, then erasing this node's data at the collector (ipfs-stub telemetry erase)"
+step "Stopping the daemon, then asking the collector what it holds about this node (ipfs-stub telemetry access)"
 kill -TERM "$daemon_pid"
 for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.05; done
 daemon_pid=""
+"$bin/ipfs-stub" telemetry access
+
+step "Erasing this node's data at the collector (ipfs-stub telemetry erase)"
 "$bin/ipfs-stub" telemetry erase
 echo "events stored for any node now: $(stored | wc -l)"
 

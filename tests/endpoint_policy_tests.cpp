@@ -48,4 +48,12 @@ BOOST_AUTO_TEST_CASE(redirect_targets) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_service_url_is_resolved_against_the_endpoint_as_a_link) {
+  BOOST_TEST(service_url("https://h/telemetry/", "v1/access") == "https://h/telemetry/v1/access");
+  BOOST_TEST(service_url("https://h/telemetry", "v1/access") == "https://h/v1/access");
+  BOOST_TEST(service_url("http://127.0.0.1:8080", "v1/access") == "http://127.0.0.1:8080/v1/access");
+  BOOST_TEST(service_url("http://127.0.0.1:8080/", "v1/access") == "http://127.0.0.1:8080/v1/access");
+  BOOST_TEST(service_url("https://h/in?key=1", "v1/access") == "https://h/v1/access");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

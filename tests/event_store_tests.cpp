@@ -206,6 +206,32 @@ BOOST_AUTO_TEST_CASE(erase_reaches_every_day_the_node_reported_on) {
   BOOST_TEST(again.get_future().get() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(node_events_are_the_newest_of_the_node_oldest_first) {
+  test_support::temp_dir dir;
+  sqlite_store store((dir.path() / "c.db").string());
+  // Days apart and within a day, and the other node's events between them.
+  const std::vector<clock_ms> mine = {10, k_day_ms + 5, 3 * k_day_ms, 3 * k_day_ms + 1, 400 * k_day_ms};
+  for (auto at : mine) {
+    BOOST_TEST(store.insert_sync(make_event(uuid_n(1), at)));
+    BOOST_TEST(store.insert_sync(make_event(uuid_n(2), at + 1)));
+  }
+  auto line = [](clock_ms at) { return export_line(at, json::parse(example_event(uuid_n(1))).as_object()); };
+  auto all = store.node_events(uuid_n(1), 5);
+  std::string want;
+  for (auto at : mine) want += line(at);
+  BOOST_TEST(all.ndjson == want);
+  BOOST_TEST(all.events == 5u);
+  BOOST_TEST(!all.more);  // exactly the limit: nothing left out
+  auto newest = store.node_events(uuid_n(1), 2);
+  BOOST_TEST(newest.ndjson == line(3 * k_day_ms + 1) + line(400 * k_day_ms));
+  BOOST_TEST(newest.events == 2u);
+  BOOST_TEST(newest.more);
+  auto none = store.node_events(uuid_n(3), 5);
+  BOOST_TEST(none.ndjson.empty());
+  BOOST_TEST(none.events == 0u);
+  BOOST_TEST(!none.more);
+}
+
 BOOST_AUTO_TEST_CASE(the_uuid_index_of_earlier_builds_is_dropped) {
   test_support::temp_dir dir;
   const auto path = (dir.path() / "c.db").string();

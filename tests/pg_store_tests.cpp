@@ -166,6 +166,30 @@ BOOST_FIXTURE_TEST_CASE(erasure_deletes_every_event_of_the_node_and_counts_them,
   BOOST_TEST(n2 == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(node_events_are_the_newest_of_the_node_oldest_first, fixture) {
+  const std::vector<clock_ms> mine = {k_day0 + 10, k_day0 + k_day_ms, k_day0 + 3 * k_day_ms, k_day0 + 3 * k_day_ms + 1,
+                                      k_day0 + 40 * k_day_ms};
+  for (auto at : mine) {
+    BOOST_REQUIRE(insert_sync(*store, row(1, at)));
+    BOOST_REQUIRE(insert_sync(*store, row(2, at + 1)));
+  }
+  // The export's lines of node 1, as access must give them.
+  std::vector<std::string> want;
+  for (auto& l : export_all(*store))
+    if (l.find(test_support::test_uuid(1)) != std::string::npos) want.push_back(l + "\n");
+  BOOST_REQUIRE(want.size() == 5u);
+  auto all = store->node_events(test_support::test_uuid(1), 5);
+  BOOST_TEST(all.ndjson == want[0] + want[1] + want[2] + want[3] + want[4]);
+  BOOST_TEST(all.events == 5u);
+  BOOST_TEST(!all.more);
+  auto newest = store->node_events(test_support::test_uuid(1), 2);
+  BOOST_TEST(newest.ndjson == want[3] + want[4]);
+  BOOST_TEST(newest.more);
+  auto none = store->node_events(test_support::test_uuid(3), 5);
+  BOOST_TEST(none.ndjson.empty());
+  BOOST_TEST(!none.more);
+}
+
 BOOST_FIXTURE_TEST_CASE(an_insert_for_any_day_gets_its_partition, fixture) {
   const clock_ms far = k_day0 - 400 * k_day_ms;
   BOOST_TEST(insert_sync(*store, row(1, far)));

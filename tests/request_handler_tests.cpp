@@ -183,6 +183,54 @@ BOOST_AUTO_TEST_CASE(erasure_request_with_a_bad_uuid_is_400) {
   BOOST_TEST(r.rejected == "invalid_erasure");
 }
 
+BOOST_AUTO_TEST_CASE(access_request_names_the_uuid_and_is_a_right_whatever_the_mode) {
+  const std::string body = R"({"uuid":"f81d4fae-7dec-11d0-a765-00a0c91e6bf6"})";
+  for (bool retire : {false, true}) {
+    auto r = call_with(options(retire), http::verb::post, "/v1/access", body);
+    BOOST_REQUIRE((r.what == action::node_access));
+    BOOST_TEST(r.uuid == "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  }
+  settings_state off(collector_settings{});  // collection off
+  auto opts = options();
+  opts.settings = &off;
+  BOOST_TEST(call_with(opts, http::verb::post, "/", k_kubo_example_payload).response.result_int() == 503u);
+  BOOST_TEST((call_with(opts, http::verb::post, "/v1/access", body).what == action::node_access));
+  auto get = call(http::verb::get, "/v1/access?uuid=f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  BOOST_TEST(get.response.result_int() == 405u);  // never in the URL
+  BOOST_TEST(get.response[http::field::allow] == "POST");
+}
+
+BOOST_AUTO_TEST_CASE(access_request_with_a_bad_uuid_is_400) {
+  for (std::string body : {R"({"uuid":"F81D4FAE-7DEC-11D0-A765-00A0C91E6BF6"})", R"({"uuid":"x"})", R"({"uuid":7})",
+                           R"({"uuid":"f81d4fae-7dec-11d0-a765-00a0c91e6bf6","more":1})", R"([])", ""}) {
+    auto r = call(http::verb::post, "/v1/access", body);
+    BOOST_TEST(r.response.result_int() == 400u, body);
+    BOOST_TEST((r.what == action::respond));
+  }
+  auto r = call(http::verb::post, "/v1/access", R"({"uuid":"x"})");
+  BOOST_TEST(error_body(r).at("error").as_string() == "invalid access request");
+  BOOST_TEST(error_body(r).at("field").as_string() == "uuid");
+  BOOST_TEST(r.rejected == "invalid_access");
+  BOOST_TEST(call(http::verb::post, "/v1/access", "{").rejected == "malformed_json");
+}
+
+BOOST_AUTO_TEST_CASE(an_access_answer_is_ndjson_with_the_cap_and_what_aggregates_hold) {
+  node_events_read some;
+  some.ndjson = "{}\n";
+  some.events = 1;
+  auto res = access_answer(11, true, some);
+  BOOST_TEST(res.result_int() == 200u);
+  BOOST_TEST(res[http::field::content_type] == "application/x-ndjson");
+  BOOST_TEST(res[http::field::cache_control] == "no-store");
+  BOOST_TEST(res.body() == "{}\n");
+  BOOST_TEST(res[k_access_limit_header] == std::to_string(k_max_access_events));
+  BOOST_TEST(res[k_access_aggregates_header].find("no UUID or other identifier") != std::string_view::npos);
+  BOOST_TEST(res.count(k_access_truncated_header) == 0u);
+  some.more = true;
+  BOOST_TEST(access_answer(11, true, some).count(k_access_truncated_header) == 1u);
+  BOOST_TEST(access_answer(11, true, node_events_read{}).body().empty());  // none held: an empty body
+}
+
 BOOST_AUTO_TEST_CASE(stats_days_parameter_is_checked) {
   auto r = call(http::verb::get, "/v1/stats?days=90");
   BOOST_REQUIRE((r.what == action::stats));

@@ -276,4 +276,89 @@ BOOST_AUTO_TEST_CASE(erase_follows_the_clear_text_rule) {
   BOOST_TEST(r.text.find("AllowHTTP") != std::string::npos, r.text);
 }
 
+namespace {
+// A sender that records the request and answers with `answer` as it is.
+struct answering_sender : sender {
+  boost::asio::any_io_executor ex;
+  const send_outcome* answer;
+  std::vector<send_request>* seen;
+  answering_sender(boost::asio::any_io_executor e, const send_outcome* a, std::vector<send_request>* v)
+      : ex(e), answer(a), seen(v) {}
+  void async_send(send_request r, completion done) override {
+    seen->push_back(r);
+    boost::asio::post(ex, [this, done] { done(*answer); });
+  }
+  void cancel() override {}
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(access_posts_the_uuid_to_v1_access_and_prints_the_answer_as_it_came) {
+  std::vector<send_request> seen;
+  send_outcome answer;
+  answer.status = 200;
+  answer.body_complete = true;
+  const std::string line1 = R"({"received_at":"2026-01-01T00:00:00.000Z","event":{"a":1}})";
+  const std::string line2 = R"({"received_at":"2026-01-02T00:00:00.000Z","event":{"a":2}})";
+  answer.body = line1 + "\n" + line2 + "\n";
+  answer.headers = {{"telemetry-aggregates", "no identifier here"}};
+  erase_sender = [&](boost::asio::any_io_executor ex, const transport_settings&)
+      -> boost::system::result<std::unique_ptr<sender>, std::string> {
+    return std::unique_ptr<sender>(std::make_unique<answering_sender>(ex, &answer, &seen));
+  };
+  auto p = make(R"({"Endpoint":"http://127.0.0.1:9/telemetry/"})");
+  // No UUID: nothing is sent, none is made.
+  auto r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("cannot prove") != std::string::npos, r.text);
+  BOOST_TEST(seen.empty());
+  BOOST_TEST(!std::filesystem::exists(uuid_file()));
+
+  posix_file_system fs;
+  auto uuid = uuid_store(fs, repo.path()).create();
+  BOOST_REQUIRE(uuid.has_value());
+  r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_OK, r.text);
+  BOOST_TEST(r.text == answer.body);
+  BOOST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST((seen[0].method == send_method::post));
+  BOOST_TEST(seen[0].endpoint == "http://127.0.0.1:9/telemetry/v1/access");
+  BOOST_TEST(seen[0].keep_response_body == k_max_access_answer);
+  BOOST_TEST(boost::json::parse(seen[0].body) == (boost::json::object{{"uuid", *uuid}}));
+  BOOST_TEST(logged("holds 2 raw events under this node's UUID"));
+  BOOST_TEST(logged("aggregates: no identifier here"));  // header names in any case
+
+  answer.headers.emplace_back("Telemetry-Access-Truncated", "oldest left out");
+  answer.headers.emplace_back("Telemetry-Access-Limit", "10000");
+  r = p->command("access", boost::json::array{"--json"});
+  BOOST_TEST(r.status == IPFS_PLUGIN_OK, r.text);
+  const auto doc = boost::json::parse(r.text).as_object();
+  BOOST_TEST(doc.at("events").as_array().size() == 2u);
+  BOOST_TEST(doc.at("events").as_array()[1] == boost::json::parse(line2));
+  BOOST_TEST(doc.at("truncated").as_bool());
+  BOOST_TEST(logged("newest 10000 events only"));
+
+  answer.body.clear();  // none held
+  r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_OK);
+  BOOST_TEST(r.text.empty());
+  BOOST_TEST(logged("holds no raw event under this node's UUID"));
+
+  answer.body = "<html>\n";
+  r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("not the access format (line 1") != std::string::npos, r.text);
+
+  answer.body = line1 + "\n";
+  answer.body_complete = false;  // cut by the limit or the connection: never printed half
+  r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("cut short") != std::string::npos, r.text);
+
+  answer.status = 404;
+  r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("does not offer access") != std::string::npos, r.text);
+  BOOST_TEST(p->command("access", boost::json::array{"--all"}).status == IPFS_PLUGIN_ERR_INVALID_ARGUMENT);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -44,7 +44,7 @@ std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_
   std::snprintf(line, sizeof line, "telemetry_collector_events_unknown_keys_total %llu\n",
                 static_cast<unsigned long long>(unknown_keys_.load()));
   out += line;
-  out += "# HELP telemetry_requests_rejected_total Event and erasure requests refused, by reason.\n"
+  out += "# HELP telemetry_requests_rejected_total Event, erasure and access requests refused, by reason.\n"
          "# TYPE telemetry_requests_rejected_total counter\n";
   for (std::size_t i = 0; i < k_reasons.size(); ++i) {
     std::snprintf(line, sizeof line, "telemetry_requests_rejected_total{reason=\"%.*s\"} %llu\n",
@@ -56,6 +56,11 @@ std::string collector_metrics::render(std::uint64_t database_bytes, std::uint64_
          "# TYPE telemetry_erasure_requests_total counter\n";
   std::snprintf(line, sizeof line, "telemetry_erasure_requests_total %llu\n",
                 static_cast<unsigned long long>(erasures_.load()));
+  out += line;
+  out += "# HELP telemetry_access_requests_total Access requests answered (POST /v1/access).\n"
+         "# TYPE telemetry_access_requests_total counter\n";
+  std::snprintf(line, sizeof line, "telemetry_access_requests_total %llu\n",
+                static_cast<unsigned long long>(accesses_.load()));
   out += line;
   out += "# HELP telemetry_ingest_latency_seconds From a request read to its event committed.\n"
          "# TYPE telemetry_ingest_latency_seconds histogram\n";

@@ -134,15 +134,40 @@ std::map<std::int64_t, std::string> partitions(pg::connection& c) {
   return out;
 }
 
+// Indexes into `columns` in the schema's order: the members' order that event_object() gives.
+std::vector<std::size_t> schema_order(const std::vector<column>& columns) {
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < columns.size(); ++k) order.push_back(k);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return columns[a].field < columns[b].field; });
+  return order;
+}
+
+// Row `i` of `r` (received_at in ms, then `columns`' values) as an export_line().
+std::string export_row(const pg::result& r, int i, const std::vector<column>& columns,
+                       const std::vector<std::size_t>& order) {
+  boost::json::object event;
+  event.reserve(order.size());
+  for (std::size_t k : order) {
+    const column& c = columns[k];
+    const int col = 1 + static_cast<int>(k);
+    if (PQgetisnull(r.get(), i, col)) continue;
+    const char* v = PQgetvalue(r.get(), i, col);
+    switch (c.k) {
+      case column::kind::integer: event[c.name] = to_int64(v); break;
+      case column::kind::boolean: event[c.name] = v[0] == 't'; break;
+      default: event[c.name] = v; break;
+    }
+  }
+  return export_line(to_int64(PQgetvalue(r.get(), i, 0)), event);
+}
+
 class pg_export_cursor final : public export_cursor {
  public:
   // `select`: the select list, to which " FROM <partition> ORDER BY id" is added.
   pg_export_cursor(std::unique_ptr<pg::connection> conn, const std::vector<column>& columns, std::string select)
       : conn_(std::move(conn)), columns_(columns), select_(std::move(select)) {
-    // Members in the schema's order, as event_object() gives them.
-    for (std::size_t k = 0; k < columns_.size(); ++k) order_.push_back(k);
-    std::sort(order_.begin(), order_.end(),
-              [&](std::size_t a, std::size_t b) { return columns_[a].field < columns_[b].field; });
+    order_ = schema_order(columns_);
     // One snapshot for the whole export. The partitions are locked (ACCESS
     // SHARE: retention's DROP waits, ingest does not) before the snapshot is
     // taken, so each one listed is there to read. Oldest day first, and by
@@ -176,22 +201,7 @@ class pg_export_cursor final : public export_cursor {
     } catch (const pg::error& e) {
       throw std::runtime_error(std::string("PostgreSQL: export: ") + e.what());
     }
-    for (int i = 0; i < n; ++i) {
-      boost::json::object event;
-      event.reserve(order_.size());
-      for (std::size_t k : order_) {
-        const column& c = columns_[k];
-        const int col = 1 + static_cast<int>(k);
-        if (PQgetisnull(r.get(), i, col)) continue;
-        const char* v = PQgetvalue(r.get(), i, col);
-        switch (c.k) {
-          case column::kind::integer: event[c.name] = to_int64(v); break;
-          case column::kind::boolean: event[c.name] = v[0] == 't'; break;
-          default: event[c.name] = v; break;
-        }
-      }
-      out += export_line(to_int64(PQgetvalue(r.get(), i, 0)), event);
-    }
+    for (int i = 0; i < n; ++i) out += export_row(r, i, columns_, order_);
     return true;
   }
 
@@ -266,6 +276,7 @@ class pg_store final : public storage {
   boost::json::object read_stats(int days, clock_ms now) override;
   std::int64_t active_nodes_since(clock_ms since) override;
   std::unique_ptr<export_cursor> open_export() override;
+  node_events_read node_events(const std::string& uuid, std::size_t limit) override;
   maintenance_report run_maintenance(const maintenance_request& request) override;
 
   std::optional<std::string> problem() override {
@@ -1152,6 +1163,28 @@ std::unique_ptr<export_cursor> pg_store::open_export() {
   } catch (const pg::error& e) {
     throw std::runtime_error(std::string("PostgreSQL: export: ") + e.what());
   }
+}
+
+node_events_read pg_store::node_events(const std::string& uuid, std::size_t limit) {
+  // Newest first through the uuid index (one per partition), one more than
+  // the limit to tell whether any were left out; one statement, one snapshot.
+  std::string select = "SELECT (extract(epoch FROM received_at) * 1000)::bigint";
+  for (const auto& c : columns_) select += ", " + pg::quote_ident(c.name);
+  select += " FROM events WHERE uuid = $1::uuid ORDER BY received_at DESC, id DESC LIMIT $2::bigint";
+  pg::result r;
+  try {
+    auto c = connect("access");
+    r = c->query(select, {uuid, std::to_string(limit + 1)});
+  } catch (const pg::error& e) {
+    throw std::runtime_error(std::string("PostgreSQL: access: ") + e.what());
+  }
+  const auto order = schema_order(columns_);
+  node_events_read out;
+  const int n = PQntuples(r.get());
+  out.more = static_cast<std::size_t>(n) > limit;
+  out.events = out.more ? limit : static_cast<std::size_t>(n);
+  for (int i = static_cast<int>(out.events) - 1; i >= 0; --i) out.ndjson += export_row(r, i, columns_, order);
+  return out;
 }
 
 bool pg_store::probe_write() {

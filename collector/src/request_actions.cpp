@@ -167,6 +167,32 @@ void erase_node(action_context& ctx, std::string uuid, bool admin, const request
   });
 }
 
+// A node's own events, read on the reader pool and held, like a stats
+// answer, in ctx.stats_bytes until written. The UUID goes no further than
+// the query: not logged, not counted by.
+void read_access(action_context& ctx, std::string uuid, const request_meta& meta, const asio::any_io_executor& ex,
+                 answer_fn reply) {
+  if (ctx.stats_bytes.load() > ctx.max_stats_bytes) return reply(respond_with(busy(meta.version)));
+  asio::post(*ctx.readers, [&ctx, uuid = std::move(uuid), meta, ex, reply = std::move(reply)]() mutable {
+    std::optional<node_events_read> events;
+    try {
+      events = ctx.store->node_events(uuid, k_max_access_events);
+    } catch (const std::exception&) {  // a 503, as for stats; nothing of the request is logged
+    }
+    asio::post(ex, [&ctx, meta, events = std::move(events), reply = std::move(reply)]() mutable {
+      if (!events) {
+        ctx.metrics->rejected("storage_failure");
+        return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      }
+      ctx.metrics->access();
+      answer a;
+      a.hold = bytes_hold(ctx.stats_bytes, events->ndjson.size());
+      a.response = access_answer(meta.version, meta.keep_alive, std::move(*events));
+      reply(std::move(a));
+    });
+  });
+}
+
 // Read and serialized on the reader pool; the text is counted in
 // ctx.stats_bytes until it is written (or the session ends).
 void read_stats(action_context& ctx, int days, const request_meta& meta, const asio::any_io_executor& ex,
@@ -243,6 +269,8 @@ void carry_out(action_context& ctx, handler_result result, const request_meta& m
     case action::erase_node:
     case action::admin_erase:
       return erase_node(ctx, std::move(result.uuid), result.what == action::admin_erase, meta, ex, std::move(reply));
+    case action::node_access:
+      return read_access(ctx, std::move(result.uuid), meta, ex, std::move(reply));
     case action::stats:
       return read_stats(ctx, result.days, meta, ex, std::move(reply));
     case action::metrics:

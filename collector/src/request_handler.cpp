@@ -135,7 +135,11 @@ handler_result handle_ingest(const http::request<http::string_body>& req, const 
   return out;
 }
 
-handler_result handle_erase(const http::request<http::string_body>& req) {
+// A request a node proves with its UUID alone, in the body (so it stays out
+// of URLs and proxy logs): {"uuid": "<canonical lower-case UUID>"}. `name`
+// is the request's in the error, `rejected` its rejection counter.
+handler_result uuid_request(const http::request<http::string_body>& req, action what, std::string_view name,
+                            std::string_view rejected) {
   const unsigned v = req.version();
   const bool ka = req.keep_alive();
   if (req.body().size() > k_max_body) return respond(payload_too_large(v, ka), "too_large");
@@ -149,11 +153,11 @@ handler_result handle_erase(const http::request<http::string_body>& req) {
   const auto* obj = doc.if_object();
   const boost::json::value* uuid = obj ? obj->if_contains("uuid") : nullptr;
   if (!obj || obj->size() != 1 || !uuid || !uuid->is_string() || !is_canonical_uuid(uuid->get_string()))
-    return respond(error_response(http::status::bad_request, v, ka, "invalid erasure request", "uuid",
+    return respond(error_response(http::status::bad_request, v, ka, "invalid " + std::string(name), "uuid",
                                   R"(expected {"uuid": "<the node's UUID, lower case>"})"),
-                   "invalid_erasure");
+                   rejected);
   handler_result out;
-  out.what = action::erase_node;
+  out.what = what;
   out.uuid = std::string(uuid->get_string());
   return out;
 }
@@ -213,6 +217,14 @@ http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std
   return res;
 }
 
+http::response<http::string_body> access_answer(unsigned version, bool keep_alive, node_events_read events) {
+  auto res = text_ok(version, keep_alive, "application/x-ndjson", std::move(events.ndjson));
+  res.set(k_access_limit_header, std::to_string(k_max_access_events));
+  if (events.more) res.set(k_access_truncated_header, "oldest events left out; these are the newest");
+  res.set(k_access_aggregates_header, k_access_aggregates_text);
+  return res;
+}
+
 http::response<http::string_body> storage_failure(unsigned version, std::chrono::seconds retry_after) {
   auto res = error_response(http::status::service_unavailable, version, false, "storage failure");
   res.set(http::field::retry_after, std::to_string(retry_after.count()));
@@ -261,7 +273,8 @@ handler_result handle_request(const http::request<http::string_body>& req, const
 
   if (path == "/") {
     if (method == http::verb::post) return handle_ingest(req, opts);
-    if (method == http::verb::delete_) return handle_erase(req);
+    if (method == http::verb::delete_)
+      return uuid_request(req, action::erase_node, "erasure request", "invalid_erasure");
     if (method != http::verb::get && method != http::verb::head)
       return method_not_allowed(v, ka, "GET, HEAD, POST, DELETE");
   }
@@ -274,6 +287,13 @@ handler_result handle_request(const http::request<http::string_body>& req, const
             "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:");
     res.set("X-Content-Type-Options", "nosniff");
     return respond(std::move(res));
+  }
+
+  // A node's own raw events, for it alone. Like erasure, a right: answered
+  // when collection is off and when retired too.
+  if (path == "/v1/access") {
+    if (method != http::verb::post) return method_not_allowed(v, ka, "POST");
+    return uuid_request(req, action::node_access, "access request", "invalid_access");
   }
 
   // The payload schema the collector validates with, verbatim: the dashboard

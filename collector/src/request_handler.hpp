@@ -30,6 +30,18 @@ namespace http = boost::beast::http;
 inline constexpr std::size_t k_max_body = 64 * 1024;
 inline constexpr unsigned k_max_json_depth = 8;
 inline constexpr int k_default_stats_days = 30;
+// Raw events a POST /v1/access answers with at most, the newest: a node sends
+// about one event a day, so this is over ten times the longest retention's worth
+// (k_max_retention_days); a node with more sees its newest ones and the
+// k_access_truncated_header.
+inline constexpr std::size_t k_max_access_events = 10'000;
+// The headers of an access answer: the cap, whether events were left out,
+// and what the aggregates hold (counts of nodes, never an identifier).
+inline constexpr const char* k_access_limit_header = "Telemetry-Access-Limit";
+inline constexpr const char* k_access_truncated_header = "Telemetry-Access-Truncated";
+inline constexpr const char* k_access_aggregates_header = "Telemetry-Aggregates";
+inline constexpr const char* k_access_aggregates_text =
+    "daily counts of nodes per field value; they hold no UUID or other identifier";
 
 // SHA-256 of the admin token: requests are compared by digest, in constant time.
 using token_digest = std::array<unsigned char, 32>;
@@ -53,6 +65,7 @@ enum class action {
   store_event,   // store `row` (received_at still to set), then accepted()
   erase_node,    // erase `uuid`, then erased() (204 whatever matched)
   admin_erase,   // erase `uuid`, then admin_erased(count)
+  node_access,   // read the newest k_max_access_events of `uuid`, then access_answer()
   export_all,    // stream every raw event as NDJSON
   stats,         // read_stats(`days`), then json_ok()
   metrics,       // Prometheus text, then text_ok()
@@ -67,11 +80,11 @@ struct handler_result {
   http::response<http::string_body> response;  // when what == respond
   event_row row;                               // store_event
   std::vector<std::string> dropped_keys;       // store_event: keys left out of `row` (unknown_members::drop)
-  std::string uuid;                            // erase_node, admin_erase
+  std::string uuid;                            // erase_node, admin_erase, node_access
   int days = 0;                                // stats, retention_preview
   settings_update settings;                    // settings_put
   // For the rejection counters: empty when not a rejection of an event
-  // (POST /) or an erasure request (DELETE /).
+  // (POST /), an erasure request (DELETE /) or an access request (POST /v1/access).
   std::string_view rejected;
 };
 
@@ -92,6 +105,8 @@ http::response<http::string_body> no_content(unsigned version, bool keep_alive);
 http::response<http::string_body> json_ok(unsigned version, bool keep_alive, const boost::json::object& body);
 http::response<http::string_body> text_ok(unsigned version, bool keep_alive, std::string content_type,
                                           std::string body);
+// 200 with a node's raw events (storage::node_events), NDJSON, and the access headers.
+http::response<http::string_body> access_answer(unsigned version, bool keep_alive, node_events_read events);
 // 503 with Retry-After: the store cannot keep events now (storage::retry_after()).
 http::response<http::string_body> storage_failure(unsigned version, std::chrono::seconds retry_after);
 // 503 with Retry-After of one day: collection is off (settings.hpp).

@@ -607,6 +607,38 @@ class sqlite_export final : public export_cursor {
 
 std::unique_ptr<export_cursor> sqlite_store::open_export() { return std::make_unique<sqlite_export>(reader()); }
 
+node_events_read sqlite_store::node_events(const std::string& uuid, std::size_t limit) {
+  auto db = reader();
+  db->exec("BEGIN");  // one snapshot; ends with the connection
+  // Newest day first, each found by seeking the (day, uuid) index as erasure
+  // does: as many steps as days kept, not as events stored.
+  statement prev_day(db->get(), "SELECT max(day) FROM events WHERE day < ?");
+  statement rows(db->get(), "SELECT received_at, event FROM events WHERE day = ? AND uuid = ? ORDER BY id DESC");
+  const auto decoder = event_decoder::load(db->get());
+  std::vector<std::string> newest_first;
+  node_events_read out;
+  std::int64_t day = std::numeric_limits<std::int64_t>::max();
+  while (!out.more) {
+    prev_day.reset();
+    prev_day.bind(1, day);
+    if (!prev_day.step() || prev_day.is_null(0)) break;
+    day = prev_day.int64(0);
+    rows.reset();
+    rows.bind(1, day);
+    rows.bind(2, uuid);
+    while (rows.step()) {
+      if (newest_first.size() == limit) {
+        out.more = true;
+        break;
+      }
+      newest_first.push_back(export_line(rows.int64(0), decoder.decode(rows.text(1))));
+    }
+  }
+  out.events = newest_first.size();
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) out.ndjson += *it;
+  return out;
+}
+
 maintenance_report sqlite_store::run_maintenance(const maintenance_request& r) {
   // One serve per file (serve_lock), and its one maintenance thread: no
   // other lock to take. (A CLI cleanup beside it goes through SQLite's

@@ -156,6 +156,7 @@ class sqlite_store final : public storage {
   boost::json::object read_stats(int days, clock_ms now) override;
   std::int64_t active_nodes_since(clock_ms since) override;
   std::unique_ptr<export_cursor> open_export() override;
+  node_events_read node_events(const std::string& uuid, std::size_t limit) override;
   maintenance_report run_maintenance(const maintenance_request& request) override;
   std::chrono::seconds retry_after() const override { return std::chrono::seconds(60); }
 

@@ -13,7 +13,7 @@
 // - Completions run on a storage thread: keep them short (post elsewhere).
 //   The completion hooks run around each group of completions, so the server
 //   can hand them to each I/O thread in one go.
-// - The blocking calls (stats, export, import, maintenance, probe) never run
+// - The blocking calls (stats, export, access, import, maintenance, probe) never run
 //   on an I/O thread; callers put them on a pool of their own.
 // - problem() is cheap (no I/O that can block on the database): the I/O
 //   threads ask it for /healthz.
@@ -147,6 +147,14 @@ struct storage_options {
   log_sink log;
 };
 
+// What a node may see of its own raw events (POST /v1/access): the newest
+// ones, at most the limit asked for, as export_line()s oldest first.
+struct node_events_read {
+  std::string ndjson;
+  std::size_t events = 0;
+  bool more = false;  // the node has more stored than the limit (the oldest are left out)
+};
+
 class storage {
  public:
   using done_fn = std::function<void(bool committed)>;
@@ -184,6 +192,9 @@ class storage {
   virtual std::int64_t active_nodes_since(clock_ms since) = 0;
   // Throws std::runtime_error when the database cannot be read.
   virtual std::unique_ptr<export_cursor> open_export() = 0;
+  // The newest `limit` raw events of `uuid` (a canonical lower-case UUID),
+  // from one snapshot. Blocking; throws std::runtime_error.
+  virtual node_events_read node_events(const std::string& uuid, std::size_t limit) = 0;
   // Aggregation, then (when asked) retention (retention.hpp says what each does).
   // Throws std::runtime_error when the database fails midway (the next pass resumes).
   virtual maintenance_report run_maintenance(const maintenance_request& request) = 0;

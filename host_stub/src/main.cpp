@@ -46,6 +46,7 @@ COMMANDS
                                          Run the node until SIGINT or SIGTERM
   telemetry status [--json | --enc=json] Telemetry mode, endpoint, UUID and retirement
   telemetry show                         The exact payload the node would send now
+  telemetry access [--json]              Print the events the collector holds under this node's UUID (NDJSON)
   telemetry erase                        Ask the collector to erase this node's events
   telemetry forget                       Remove the telemetry UUID file
   telemetry off [--erase]                Opt out (config Mode "off") and remove the UUID;
@@ -78,6 +79,8 @@ const char* command_help(const std::string& command) {
     return "USAGE\n"
            "  ipfs-stub telemetry status [--json | --enc=json]  Mode, endpoint, schedule, UUID, retirement\n"
            "  ipfs-stub telemetry show                          The exact payload the node would send now\n"
+           "  ipfs-stub telemetry access [--json]               Print the events the collector holds under this\n"
+           "                                                    node's UUID: NDJSON, or one JSON document\n"
            "  ipfs-stub telemetry erase                         Ask the collector to erase this node's events\n"
            "  ipfs-stub telemetry forget                        Remove the telemetry UUID file\n"
            "  ipfs-stub telemetry off [--erase]                 Opt out (config Mode \"off\") and remove the UUID;\n"

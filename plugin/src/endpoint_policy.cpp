@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 namespace ipfs_telemetry {
 
@@ -54,6 +55,15 @@ boost::system::result<std::string, std::string> redirect_target(std::string_view
   if (!valid) return fail("refusing redirect: " + valid.error());
   if (auto refusal = plain_http_refusal(*valid, allow_http)) return fail(*refusal);
   return ipfs_common::succeed(*valid);
+}
+
+std::string service_url(std::string_view endpoint, std::string_view relative) {
+  auto base = boost::urls::parse_absolute_uri(endpoint);
+  auto ref = boost::urls::parse_relative_ref(relative);
+  boost::urls::url target;
+  if (!base || !ref || !boost::urls::resolve(*base, *ref, target))
+    throw std::invalid_argument("service_url: an invalid endpoint or reference");
+  return std::string(target.buffer());
 }
 
 }  // namespace ipfs_telemetry

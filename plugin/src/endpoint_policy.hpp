@@ -26,4 +26,11 @@ inline constexpr unsigned k_max_redirects = 3;
 boost::system::result<std::string, std::string> redirect_target(std::string_view current, std::string_view location,
                                                                  unsigned hops_so_far, bool allow_http);
 
+// Where a collector service beside the endpoint is: `relative` (such as
+// "v1/access") resolved against `endpoint` by RFC 3986, as a browser resolves
+// a link, so "https://h/telemetry/" gives "https://h/telemetry/v1/access" and
+// "https://h/telemetry" (no final slash) "https://h/v1/access". The
+// endpoint's query is not kept. `endpoint` must be valid (validate_endpoint).
+std::string service_url(std::string_view endpoint, std::string_view relative);
+
 }  // namespace ipfs_telemetry

@@ -43,7 +43,7 @@ std::string send_outcome::describe() const {
 
 namespace {
 
-// Response bodies are read up to this size and discarded.
+// Response bodies are read up to this size and discarded, unless a request asks to keep them.
 constexpr std::uint64_t k_max_response_body = 64 * 1024;
 
 // The error category for reasons OpenSSL gives as text only (verify results).
@@ -96,7 +96,8 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     req_.set(http::field::connection, "close");
     req_.body() = std::move(request.body);
     req_.prepare_payload();
-    parser_.body_limit(k_max_response_body);
+    keep_body_ = request.keep_response_body != 0;
+    parser_.body_limit(keep_body_ ? request.keep_response_body : k_max_response_body);
 
     deadline_.expires_at(deadline_after(std::chrono::steady_clock::now(), timeout));
     deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -231,6 +232,11 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
     out.status = res.result_int();
     if (auto it = res.find(http::field::retry_after); it != res.end()) out.retry_after = std::string(it->value());
     if (auto it = res.find(http::field::location); it != res.end()) out.location = std::string(it->value());
+    if (keep_body_) {
+      out.body = std::move(parser_.get().body());
+      out.body_complete = !ec;
+      for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
     beast::error_code ignored;
     tcp_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     tcp_.socket().close(ignored);
@@ -278,6 +284,7 @@ class http_exchange : public std::enable_shared_from_this<http_exchange> {
   http::request<http::string_body> req_;
   http::response_parser<http::string_body> parser_;
   bool timed_out_ = false;
+  bool keep_body_ = false;  // send_request::keep_response_body
   std::string url_;         // this hop's URL
   bool body_sent_ = false;  // the whole request was written to this hop's server
 };

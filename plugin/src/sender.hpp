@@ -5,8 +5,10 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ipfs_telemetry {
@@ -24,6 +26,12 @@ struct send_outcome {
   // then each redirect target that got it again. Empty when the body never
   // left (refused, unreachable, cancelled before writing).
   std::vector<std::string> sent_to;
+  // Kept only when the request asked (send_request::keep_response_body): the
+  // answer's body, whether it arrived whole (not cut by the limit or the
+  // connection), and its header fields in order.
+  std::string body;
+  bool body_complete = false;
+  std::vector<std::pair<std::string, std::string>> headers;
 
   bool success() const { return !ec && status >= 200 && status < 300; }
   // One line for logs: "HTTP 503" or "connect: Connection refused".
@@ -37,6 +45,9 @@ struct send_request {
   std::string body;        // the exact JSON text to send
   std::string user_agent;  // the node's agent version
   send_method method = send_method::post;  // DELETE: an erasure request
+  // Nonzero: keep the answer's body, up to this many bytes (an access
+  // request's answer). Zero: read up to 64 KiB and discard it.
+  std::uint64_t keep_response_body = 0;
 };
 
 class sender {

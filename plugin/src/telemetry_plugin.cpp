@@ -11,6 +11,7 @@
 #include "uuid_store.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_to.hpp>
@@ -233,7 +234,7 @@ boost::system::result<node_facts, std::string> telemetry_plugin::query_facts() c
 }
 
 command_result telemetry_plugin::command(std::string_view name, const boost::json::array& args) {
-  constexpr const char* known[] = {"status", "show", "erase", "forget"};
+  constexpr const char* known[] = {"status", "show", "access", "erase", "forget"};
   if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
     std::string hint;
     std::size_t best = 3;
@@ -243,19 +244,20 @@ command_result telemetry_plugin::command(std::string_view name, const boost::jso
         hint = " (did you mean \"" + std::string(k) + "\"?)";
       }
     return {IPFS_PLUGIN_ERR_UNKNOWN_COMMAND, "unknown telemetry command \"" + std::string(name) + "\"" + hint +
-                                                 "; accepted: status [--json], show, erase, forget"};
+                                                 "; accepted: status [--json], show, access [--json], erase, forget"};
   }
   bool json = false;
   for (const auto& a : args) {
-    if (name == "status" && a.is_string() && a.get_string() == "--json")
+    if ((name == "status" || name == "access") && a.is_string() && a.get_string() == "--json")
       json = true;
     else
       return {IPFS_PLUGIN_ERR_INVALID_ARGUMENT,
               "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) + "'; accepted: " +
-                  (name == "status" ? "--json" : "none")};
+                  (name == "status" || name == "access" ? "--json" : "none")};
   }
   if (name == "status") return status(json);
   if (name == "show") return show();
+  if (name == "access") return access(json);
   if (name == "erase") return erase();
   return forget();
 }
@@ -307,6 +309,11 @@ command_result telemetry_plugin::status(bool json) const {
   } else {
     o["last_attempt"] = nullptr;
   }
+
+  // Both rights, whatever the mode: they work with telemetry off too.
+  const std::string access_command = host_command_ + " telemetry access";
+  const std::string erase_command = host_command_ + " telemetry erase";
+  o["rights"] = boost::json::object{{"access", access_command}, {"erasure", erase_command}};
 
   if (json) return {IPFS_PLUGIN_OK, ipfs_common::redact_credentials(boost::json::serialize(o)) + "\n"};
 
@@ -362,6 +369,8 @@ command_result telemetry_plugin::status(bool json) const {
   } else {
     t += "Last sent: never\n";
   }
+  t += "Rights:    see what the collector holds about this node: '" + access_command + "'; erase it: '" +
+       erase_command + "'\n";
   return {IPFS_PLUGIN_OK, ipfs_common::redact_credentials(t)};
 }
 
@@ -381,42 +390,48 @@ command_result telemetry_plugin::show() const {
   return {IPFS_PLUGIN_OK, to_wire(collect_event(*facts, *deps_.platform, uuid, uptime)) + "\n"};
 }
 
-// DELETE / {"uuid": ...} to the endpoint, with every rule a send follows
-// (AllowHTTP, CAFile, proxies, redirects, Timeout), on an io_context of its own
-// on the calling thread: commands run in the host's command context, where no
-// service thread exists. Recorded in telemetry_sent.jsonl like any send.
-command_result telemetry_plugin::erase() const {
+boost::system::result<telemetry_plugin::owner_answer, std::string> telemetry_plugin::ask_as_owner(
+    std::string_view relative, send_method method, std::uint64_t keep_body, std::string_view what) const {
   if (endpoint_source_ == endpoint_source::invalid || endpoint_.empty())
-    return {IPFS_PLUGIN_ERR_FAILED,
-            "no usable endpoint (Plugins.Plugins.telemetry.Config.Endpoint); cannot tell which collector to ask"};
-  if (auto blocker = endpoint_blocker()) return {IPFS_PLUGIN_ERR_FAILED, *blocker};
+    return fail("no usable endpoint (Plugins.Plugins.telemetry.Config.Endpoint); cannot tell which collector to ask");
+  if (auto blocker = endpoint_blocker()) return fail(*blocker);
 
   uuid_store uuids(*deps_.fs, repo_);
   auto loaded = uuids.load();
-  if (!loaded) return {IPFS_PLUGIN_ERR_FAILED, loaded.error()};
+  if (!loaded) return fail(loaded.error());
   if (!loaded->has_value())
-    return {IPFS_PLUGIN_ERR_FAILED,
-            "no telemetry UUID in " + uuids.path().string() +
-                ": this node cannot prove which events are its own, so it cannot ask for their erasure (a "
-                "collector may still hold events sent under an earlier UUID; ask its operator)"};
+    return fail("no telemetry UUID in " + uuids.path().string() +
+                ": this node cannot prove which events are its own, so it cannot make an " + std::string(what) +
+                " request (a collector may still hold events sent under an earlier UUID; ask its operator)");
 
+  owner_answer out;
+  out.url = relative.empty() ? endpoint_ : service_url(endpoint_, relative);
   boost::asio::io_context ioc{1};
   auto made = deps_.make_sender(ioc.get_executor(), transport());
-  if (!made) return {IPFS_PLUGIN_ERR_FAILED, made.error()};
+  if (!made) return fail(made.error());
   auto facts = query_facts();
   send_request req;
-  req.endpoint = endpoint_;
+  req.endpoint = out.url;
   req.body = boost::json::serialize(boost::json::object{{"uuid", **loaded}});
   req.user_agent = facts ? facts->agent_version : std::string("ipfs-telemetry-plugin");
-  req.method = send_method::delete_;
-  send_outcome outcome;
-  (*made)->async_send(req, [&outcome](send_outcome o) { outcome = std::move(o); });
+  req.method = method;
+  req.keep_response_body = keep_body;
+  (*made)->async_send(req, [&out](send_outcome o) { out.outcome = std::move(o); });
   ioc.run();  // bounded by Timeout
   made->reset();
 
   sent_log sent(*deps_.fs, repo_);
-  if (auto r = sent.record(std::chrono::system_clock::now(), endpoint_, outcome, req.body); !r)
-    log_.warn("telemetry: cannot record the erasure request in " + sent.path().string() + ": " + r.error());
+  if (auto r = sent.record(std::chrono::system_clock::now(), out.url, out.outcome, req.body); !r)
+    log_.warn("telemetry: cannot record the " + std::string(what) + " request in " + sent.path().string() + ": " +
+              r.error());
+  return out;
+}
+
+// DELETE / {"uuid": ...} to the endpoint itself (ask_as_owner).
+command_result telemetry_plugin::erase() const {
+  auto asked = ask_as_owner("", send_method::delete_, 0, "erasure");
+  if (!asked) return {IPFS_PLUGIN_ERR_FAILED, asked.error()};
+  const auto& outcome = asked->outcome;
   if (outcome.success())
     return {IPFS_PLUGIN_OK, "asked " + endpoint_ + " to erase every event of this node (" + outcome.describe() +
                                 "); the UUID file is kept until 'telemetry off' or 'telemetry forget'\n"};
@@ -425,6 +440,67 @@ command_result telemetry_plugin::erase() const {
             "the collector at " + endpoint_ + " does not offer erasure (" + outcome.describe() + ")"};
   return {IPFS_PLUGIN_ERR_FAILED, "erasure request to " + endpoint_ + " failed: " + outcome.describe() +
                                       (outcome.detail.empty() ? "" : " (" + outcome.detail + ")")};
+}
+
+// POST v1/access {"uuid": ...}, resolved against the endpoint (ask_as_owner).
+// The answer's NDJSON is the output as it came (each line checked to be a
+// JSON object); what it means goes to the log (stderr), never to stdout.
+command_result telemetry_plugin::access(bool json) const {
+  auto asked = ask_as_owner(k_access_path, send_method::post, k_max_access_answer, "access");
+  if (!asked) return {IPFS_PLUGIN_ERR_FAILED, asked.error()};
+  const auto& [url, outcome] = *asked;
+  if (!outcome.ec && (outcome.status == 404 || outcome.status == 405))
+    return {IPFS_PLUGIN_ERR_FAILED,
+            "the collector at " + url + " does not offer access to a node's events (" + outcome.describe() + ")"};
+  if (!outcome.success())
+    return {IPFS_PLUGIN_ERR_FAILED, "access request to " + url + " failed: " + outcome.describe() +
+                                        (outcome.detail.empty() ? "" : " (" + outcome.detail + ")")};
+  if (!outcome.body_complete)
+    return {IPFS_PLUGIN_ERR_FAILED, "the answer from " + url + " was cut short (over " +
+                                        std::to_string(k_max_access_answer >> 20) +
+                                        " MiB, or the connection closed early); nothing is printed"};
+
+  boost::json::array events;
+  std::size_t line_no = 0;
+  for (std::string_view rest = outcome.body; !rest.empty();) {
+    const auto nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    ++line_no;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (ec || !v.is_object() || !v.as_object().contains("received_at") || !v.as_object().contains("event"))
+      return {IPFS_PLUGIN_ERR_FAILED, "the answer from " + url + " is not the access format (line " +
+                                          std::to_string(line_no) +
+                                          " is not {\"received_at\": ..., \"event\": {...}}); nothing is printed"};
+    events.push_back(std::move(v));
+  }
+
+  auto header = [&](std::string_view name) -> std::optional<std::string> {
+    for (const auto& [k, v] : outcome.headers)
+      if (boost::beast::iequals(k, name)) return v;
+    return std::nullopt;
+  };
+  const auto truncated = header(k_access_truncated_header);
+  const auto aggregates = header(k_access_aggregates_header);
+  const auto limit = header(k_access_limit_header);
+  if (events.empty())
+    log_.info("telemetry: " + url + " holds no raw event under this node's UUID");
+  else
+    log_.info("telemetry: " + url + " holds " + std::to_string(events.size()) +
+              (events.size() == 1 ? " raw event" : " raw events") + " under this node's UUID");
+  if (truncated)
+    log_.warn("telemetry: the collector answers with its newest " + (limit ? *limit : std::string("few")) +
+              " events only; it holds older ones too (" + *truncated + ")");
+  if (aggregates) log_.info("telemetry: the collector's aggregates: " + *aggregates);
+
+  if (!json) return {IPFS_PLUGIN_OK, outcome.body};
+  boost::json::object o;
+  o["endpoint"] = url;
+  o["events"] = std::move(events);
+  o["truncated"] = truncated.has_value();
+  o["aggregates"] = aggregates ? boost::json::value(*aggregates) : boost::json::value(nullptr);
+  return {IPFS_PLUGIN_OK, boost::json::serialize(o) + "\n"};
 }
 
 command_result telemetry_plugin::forget() const {

@@ -15,11 +15,13 @@
 #include <boost/json/array.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace ipfs_telemetry {
 
@@ -39,6 +41,17 @@ struct plugin_deps {
 plugin_deps default_deps();
 
 enum class endpoint_source { config, build_default, none, invalid };
+
+// The collector's access service, resolved against the endpoint (service_url),
+// its answer's headers (collector/src/request_handler.hpp names the same) and
+// the largest answer read: the collector sends at most 10,000 events, each at
+// most about 3.5 KiB (the schema's three free strings are at most 128
+// characters, up to six bytes each once escaped).
+inline constexpr const char* k_access_path = "v1/access";
+inline constexpr const char* k_access_limit_header = "Telemetry-Access-Limit";
+inline constexpr const char* k_access_truncated_header = "Telemetry-Access-Truncated";
+inline constexpr const char* k_access_aggregates_header = "Telemetry-Aggregates";
+inline constexpr std::uint64_t k_max_access_answer = 64u << 20;
 
 struct command_result {
   int32_t status = IPFS_PLUGIN_OK;
@@ -69,6 +82,21 @@ class telemetry_plugin {
   std::optional<std::string> endpoint_blocker() const;
   command_result status(bool json) const;
   command_result show() const;
+  // What a request proving ownership with the UUID alone got back.
+  struct owner_answer {
+    std::string url;
+    send_outcome outcome;
+  };
+  // {"uuid": ...} to `relative` resolved against the endpoint ("": the
+  // endpoint itself), with every rule a send follows (AllowHTTP, CAFile,
+  // proxies, redirects, Timeout), on an io_context of its own on the calling
+  // thread: commands run in the host's command context, where no service
+  // thread exists. Recorded in telemetry_sent.jsonl like any send. An error
+  // (no usable endpoint, no UUID) when nothing was sent. `what` names the
+  // request in messages: "erasure", "access".
+  boost::system::result<owner_answer, std::string> ask_as_owner(std::string_view relative, send_method method,
+                                                                std::uint64_t keep_body, std::string_view what) const;
+  command_result access(bool json) const;
   command_result erase() const;
   command_result forget() const;
 
