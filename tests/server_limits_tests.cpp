@@ -1,6 +1,7 @@
 // The server's connection bookkeeping, without sockets: the connection limit
 // derived from the descriptor limit, counts per peer, and which sessions the
 // registry picks to close when room is needed.
+#include "request_actions.hpp"
 #include "server.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -55,6 +56,27 @@ BOOST_AUTO_TEST_CASE(the_oldest_idle_sessions_are_asked_to_close_once_each) {
   BOOST_TEST(registry.close_oldest_idle(2) == 1u);  // the picked ones are not picked again
   BOOST_TEST(s[3]->asked == 1);
   BOOST_TEST(registry.close_oldest_idle(2) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(answers_are_held_within_the_budget_once_their_size_is_known) {
+  std::atomic<std::size_t> held{0};
+  {
+    auto a = bytes_hold::try_reserve(held, 60, 100);
+    BOOST_TEST_REQUIRE(a.has_value());
+    BOOST_TEST(held.load() == 60u);
+    BOOST_TEST(!bytes_hold::try_reserve(held, 50, 100).has_value());  // would pass the budget
+    BOOST_TEST(held.load() == 60u);                                   // and took nothing
+    auto b = bytes_hold::try_reserve(held, 40, 100);
+    BOOST_TEST(b.has_value());
+    BOOST_TEST(held.load() == 100u);
+  }
+  BOOST_TEST(held.load() == 0u);  // given back when the answers are gone
+  // Alone, an answer larger than the budget is still served.
+  auto big = bytes_hold::try_reserve(held, 500, 100);
+  BOOST_TEST(big.has_value());
+  BOOST_TEST(!bytes_hold::try_reserve(held, 1, 100).has_value());
+  big->release();
+  BOOST_TEST(held.load() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

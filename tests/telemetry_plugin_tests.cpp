@@ -300,7 +300,7 @@ BOOST_AUTO_TEST_CASE(access_posts_the_uuid_to_v1_access_and_prints_the_answer_as
   const std::string line1 = R"({"received_at":"2026-01-01T00:00:00.000Z","event":{"a":1}})";
   const std::string line2 = R"({"received_at":"2026-01-02T00:00:00.000Z","event":{"a":2}})";
   answer.body = line1 + "\n" + line2 + "\n";
-  answer.headers = {{"telemetry-aggregates", "no identifier here"}};
+  answer.headers = {{"telemetry-aggregates", "no identifier here"}, {"telemetry-access-limit", "10000"}};
   erase_sender = [&](boost::asio::any_io_executor ex, const transport_settings&)
       -> boost::system::result<std::unique_ptr<sender>, std::string> {
     return std::unique_ptr<sender>(std::make_unique<answering_sender>(ex, &answer, &seen));
@@ -328,7 +328,6 @@ BOOST_AUTO_TEST_CASE(access_posts_the_uuid_to_v1_access_and_prints_the_answer_as
   BOOST_TEST(logged("aggregates: no identifier here"));  // header names in any case
 
   answer.headers.emplace_back("Telemetry-Access-Truncated", "oldest left out");
-  answer.headers.emplace_back("Telemetry-Access-Limit", "10000");
   r = p->command("access", boost::json::array{"--json"});
   BOOST_TEST(r.status == IPFS_PLUGIN_OK, r.text);
   const auto doc = boost::json::parse(r.text).as_object();
@@ -342,6 +341,15 @@ BOOST_AUTO_TEST_CASE(access_posts_the_uuid_to_v1_access_and_prints_the_answer_as
   BOOST_TEST(r.status == IPFS_PLUGIN_OK);
   BOOST_TEST(r.text.empty());
   BOOST_TEST(logged("holds no raw event under this node's UUID"));
+
+  // A 200 without the collector's header (another application behind the
+  // endpoint, an empty page): never "none held".
+  auto saved = answer.headers;
+  answer.headers = {{"Content-Type", "text/html"}};
+  r = p->command("access", {});
+  BOOST_TEST(r.status == IPFS_PLUGIN_ERR_FAILED);
+  BOOST_TEST(r.text.find("not a telemetry collector's access answer") != std::string::npos, r.text);
+  answer.headers = saved;
 
   answer.body = "<html>\n";
   r = p->command("access", {});

@@ -98,7 +98,8 @@ options:
   --admin-token-file F      enables the admin API (GET /v1/export, DELETE /v1/nodes/UUID)
                             for "Authorization: Bearer <first line of F>"
   --private-stats           /v1/stats and /metrics need the admin token too
-  --retire                  answer every POST with 410 Gone, which retires the nodes that send
+  --retire                  answer every POST / (an event) with 410 Gone, which retires the
+                            nodes that send; erasure and access keep working
   --strict-schema           refuse (400) an event with a key no payload shape has; by default
                             such keys are dropped, the event kept, each new key logged once
   --tls-cert PEM            serve HTTPS with this certificate chain (leaf first) ...

@@ -17,6 +17,18 @@ bytes_hold::bytes_hold(std::atomic<std::size_t>& counter, std::size_t n) : count
   counter_->fetch_add(n_);
 }
 
+std::optional<bytes_hold> bytes_hold::try_reserve(std::atomic<std::size_t>& counter, std::size_t n,
+                                                  std::size_t max) {
+  std::size_t held = counter.load();
+  do {
+    if (held > 0 && (held + n > max || held + n < held)) return std::nullopt;
+  } while (!counter.compare_exchange_weak(held, held + n));
+  bytes_hold out;
+  out.counter_ = &counter;
+  out.n_ = n;
+  return out;
+}
+
 bytes_hold::bytes_hold(bytes_hold&& o) noexcept
     : counter_(std::exchange(o.counter_, nullptr)), n_(std::exchange(o.n_, 0)) {}
 
@@ -168,8 +180,9 @@ void erase_node(action_context& ctx, std::string uuid, bool admin, const request
 }
 
 // A node's own events, read on the reader pool and held, like a stats
-// answer, in ctx.stats_bytes until written. The UUID goes no further than
-// the query: not logged, not counted by.
+// answer, in ctx.stats_bytes until written (an answer that would take the
+// held bytes past the budget is dropped for a 503 busy). The UUID goes no
+// further than the query: not logged, not counted by.
 void read_access(action_context& ctx, std::string uuid, const request_meta& meta, const asio::any_io_executor& ex,
                  answer_fn reply) {
   if (ctx.stats_bytes.load() > ctx.max_stats_bytes) return reply(respond_with(busy(meta.version)));
@@ -184,9 +197,11 @@ void read_access(action_context& ctx, std::string uuid, const request_meta& meta
         ctx.metrics->rejected("storage_failure");
         return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
       }
+      auto hold = bytes_hold::try_reserve(ctx.stats_bytes, events->ndjson.size(), ctx.max_stats_bytes);
+      if (!hold) return reply(respond_with(busy(meta.version)));
       ctx.metrics->access();
       answer a;
-      a.hold = bytes_hold(ctx.stats_bytes, events->ndjson.size());
+      a.hold = std::move(*hold);
       a.response = access_answer(meta.version, meta.keep_alive, std::move(*events));
       reply(std::move(a));
     });
@@ -194,7 +209,10 @@ void read_access(action_context& ctx, std::string uuid, const request_meta& meta
 }
 
 // Read and serialized on the reader pool; the text is counted in
-// ctx.stats_bytes until it is written (or the session ends).
+// ctx.stats_bytes until it is written (or the session ends). The check
+// before the read is cheap; the one that bounds memory is the reservation
+// once the answer's size is known (the reads queued meanwhile all passed the
+// first).
 void read_stats(action_context& ctx, int days, const request_meta& meta, const asio::any_io_executor& ex,
                 answer_fn reply) {
   if (ctx.stats_bytes.load() > ctx.max_stats_bytes) return reply(respond_with(busy(meta.version)));
@@ -206,8 +224,10 @@ void read_stats(action_context& ctx, int days, const request_meta& meta, const a
     }
     asio::post(ex, [&ctx, meta, body = std::move(body), reply = std::move(reply)]() mutable {
       if (!body) return reply(respond_with(storage_failure(meta.version, ctx.store->retry_after())));
+      auto hold = bytes_hold::try_reserve(ctx.stats_bytes, body->size(), ctx.max_stats_bytes);
+      if (!hold) return reply(respond_with(busy(meta.version)));
       answer a;
-      a.hold = bytes_hold(ctx.stats_bytes, body->size());
+      a.hold = std::move(*hold);
       a.response = text_ok(meta.version, meta.keep_alive, "application/json", std::move(*body));
       reply(std::move(a));
     });

@@ -84,6 +84,11 @@ class bytes_hold {
  public:
   bytes_hold() = default;
   bytes_hold(std::atomic<std::size_t>& counter, std::size_t n);
+  // A share of `n` when the counter holds nothing yet (so one answer larger
+  // than the budget is still served, alone) or `n` more stays within `max`;
+  // nullopt otherwise. One atomic step: answers built at the same time on
+  // several threads cannot all pass a check made before any was added.
+  static std::optional<bytes_hold> try_reserve(std::atomic<std::size_t>& counter, std::size_t n, std::size_t max);
   ~bytes_hold() { release(); }
   bytes_hold(bytes_hold&& o) noexcept;
   bytes_hold& operator=(bytes_hold&& o) noexcept;

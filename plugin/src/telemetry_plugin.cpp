@@ -460,8 +460,21 @@ command_result telemetry_plugin::access(bool json) const {
                                         std::to_string(k_max_access_answer >> 20) +
                                         " MiB, or the connection closed early); nothing is printed"};
 
+  auto header = [&](std::string_view name) -> std::optional<std::string> {
+    for (const auto& [k, v] : outcome.headers)
+      if (boost::beast::iequals(k, name)) return v;
+    return std::nullopt;
+  };
+  const auto limit = header(k_access_limit_header);
+  // Without it, a 200 is not a collector's access answer (a proxy's or another
+  // application's page, even an empty one): never read as "nothing held".
+  if (!limit)
+    return {IPFS_PLUGIN_ERR_FAILED, "the answer from " + url + " is not a telemetry collector's access answer (no " +
+                                        std::string(k_access_limit_header) + " header); nothing is printed"};
+
+  // Each line checked; kept as a value only for --json (the NDJSON is printed as it came).
   boost::json::array events;
-  std::size_t line_no = 0;
+  std::size_t line_no = 0, count = 0;
   for (std::string_view rest = outcome.body; !rest.empty();) {
     const auto nl = rest.find('\n');
     const std::string_view line = rest.substr(0, nl);
@@ -473,25 +486,20 @@ command_result telemetry_plugin::access(bool json) const {
       return {IPFS_PLUGIN_ERR_FAILED, "the answer from " + url + " is not the access format (line " +
                                           std::to_string(line_no) +
                                           " is not {\"received_at\": ..., \"event\": {...}}); nothing is printed"};
-    events.push_back(std::move(v));
+    ++count;
+    if (json) events.push_back(std::move(v));
   }
 
-  auto header = [&](std::string_view name) -> std::optional<std::string> {
-    for (const auto& [k, v] : outcome.headers)
-      if (boost::beast::iequals(k, name)) return v;
-    return std::nullopt;
-  };
   const auto truncated = header(k_access_truncated_header);
   const auto aggregates = header(k_access_aggregates_header);
-  const auto limit = header(k_access_limit_header);
-  if (events.empty())
+  if (count == 0)
     log_.info("telemetry: " + url + " holds no raw event under this node's UUID");
   else
-    log_.info("telemetry: " + url + " holds " + std::to_string(events.size()) +
-              (events.size() == 1 ? " raw event" : " raw events") + " under this node's UUID");
+    log_.info("telemetry: " + url + " holds " + std::to_string(count) +
+              (count == 1 ? " raw event" : " raw events") + " under this node's UUID");
   if (truncated)
-    log_.warn("telemetry: the collector answers with its newest " + (limit ? *limit : std::string("few")) +
-              " events only; it holds older ones too (" + *truncated + ")");
+    log_.warn("telemetry: the collector answers with its newest " + *limit + " events only; it holds older ones too (" +
+              *truncated + ")");
   if (aggregates) log_.info("telemetry: the collector's aggregates: " + *aggregates);
 
   if (!json) return {IPFS_PLUGIN_OK, outcome.body};
