@@ -211,6 +211,10 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   BOOST_REQUIRE(st.exit_code == 0);
   BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
 
+  // An opt-out that the environment overrides is named when it is saved.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"}, {{"IPFS_TELEMETRY", "on"}});
+  BOOST_TEST(r.err.find("Config.Mode \"off\" is overridden by IPFS_TELEMETRY=\"on\"") != std::string::npos, r.err);
+
   // A disabled plugin is still a known name; setting Disabled itself is not a typo, and does not
   // initialise the plugin (disabling one that fails at init must work).
   n.set("Plugins.Plugins.telemetry.Config.Interval", "soon");
@@ -221,6 +225,49 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   n.set("Plugins.Plugins.telemetry.Config.Interval", "24h");
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"});
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+}
+
+// A value set above Plugins.Plugins.<name> is checked for every plugin it
+// names. Kubo's daemon decodes Plugins, Plugins, Disabled and Config as Go
+// struct fields, in any letter case, the last spelling winning: a key spelled
+// so is honoured and checked, and one that another spelling overrides is named.
+BOOST_AUTO_TEST_CASE(config_checks_every_level_and_spelling_of_a_plugin_setting) {
+  auto r = n.cli({"config", "--json", "Plugins.Plugins.telemetry", R"({"Config": {"Delay": "soon"}})"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("Plugins.Plugins.telemetry.Config.Delay: invalid duration \"soon\"") != std::string::npos,
+             r.err);
+
+  r = n.cli({"config", "--json", "Plugins.Plugins", R"({"telemtry": {"Config": {"Mode": "off"}}, "telemetry": {}})"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("no plugin named \"telemtry\" is installed; did you mean \"telemetry\"?") != std::string::npos,
+             r.err);
+  BOOST_TEST(r.err.find("Plugins.Plugins.telemtry was saved but nothing reads it") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("no plugin named \"telemetry\"") == std::string::npos, r.err);
+
+  r = n.cli({"config", "--json", "Plugins.Plugins.telemetry.disabled", "true"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("Warning") == std::string::npos, r.err);
+  r = n.cli({"telemetry", "status", "--json"});
+  BOOST_REQUIRE(r.exit_code == 0);
+  BOOST_TEST(boost::json::parse(r.out).as_object().contains("plugin_disabled"), r.out);
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->log_has("plugin telemetry is disabled (Plugins.Plugins.telemetry.Disabled); not loaded"));
+  BOOST_TEST(d->stop() == 0);
+  n.set_json("Plugins.Plugins.telemetry.disabled", "false");
+
+  r = n.cli({"config", "plugins.Plugins.telemetry.config.Mode", "off"});  // comes after "Plugins": it wins
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("telemetry disabled via opt-out") != std::string::npos, r.err);
+  auto st = n.cli({"telemetry", "status", "--json"});
+  BOOST_REQUIRE(st.exit_code == 0);
+  BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
+
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "on"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("another spelling of it later in the config wins") != std::string::npos, r.err);
+  st = n.cli({"telemetry", "status", "--json"});
+  BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
 }
 
 // With telemetry off, or an endpoint that will not be used, status says so

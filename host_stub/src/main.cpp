@@ -8,6 +8,7 @@
 #include "plugin_host.hpp"
 #include "repo.hpp"
 
+#include "ipfs_common/edit_distance.hpp"
 #include "ipfs_common/json_path.hpp"
 #include "ipfs_common/json_pretty.hpp"
 
@@ -128,39 +129,64 @@ ipfs_common::message_result<node_state> load_state(const std::filesystem::path& 
   return s;
 }
 
-// After `config` set a key under Plugins.Plugins.<name>: an opt-out must
-// never fail silently, so a <name> that no installed plugin has is named
-// (with the nearest installed name), and the plugin itself checks its new
-// config at once, as the daemon would (its init warns naming the key). The
-// check loads plugins whatever their Disabled says and changes nothing.
+// After `config` set `key`: an opt-out must never fail silently. Each plugin
+// the key reaches under Plugins.Plugins (the one it names, or every one in the
+// value set at Plugins.Plugins or Plugins) is checked: a name that no installed
+// plugin has is named (with the nearest installed name), and an installed
+// plugin whose Config was set reads its new config at once, as the daemon
+// would (its init warns naming the key). The key's segments match as the
+// daemon reads them (plugin_setting: "plugins.plugins.telemetry.config.Mode"
+// is honoured, so it is checked too). The check loads plugins whatever their
+// Disabled says and changes nothing.
 void check_plugin_setting(const std::filesystem::path& repo, const std::string& key, go_logger& log) {
-  constexpr std::string_view prefix = "Plugins.Plugins.";
-  if (key.rfind(prefix, 0) != 0) return;
-  const std::string name = key.substr(prefix.size(), key.find('.', prefix.size()) - prefix.size());
-  if (name.empty()) return;
+  auto segs = ipfs_common::split_key(key);
+  if (!segs) return;
+  for (std::size_t i = 0; i < 2 && i < segs->size(); ++i)
+    if (!ipfs_common::equal_ignoring_case((*segs)[i], "Plugins")) return;
   auto state = load_state(repo, false);
   if (!state) return;
-  // Only the named plugin is loaded despite a Disabled flag (so that its name
-  // is known); other disabled plugins stay unloaded. A plugin is never
-  // initialised for a change of its Disabled flag: disabling one that fails
-  // at init must not fail too.
-  const bool config_key = key.rfind(std::string(prefix) + name + ".Config", 0) == 0;
-  if (auto* flag = ipfs_common::find_path(state->config, std::vector<std::string>{"Plugins", "Plugins", name, "Disabled"}))
-    if (flag->is_bool())
-      state->config.as_object()["Plugins"].as_object()["Plugins"].as_object()[name].as_object().erase("Disabled");
+  // The value saved is not the one read when another spelling of a field on
+  // its way comes later in the file (Go decodes both, the last one winning).
+  const auto saved_at = [&](std::size_t depth) {
+    return ipfs_common::find_path(state->config, std::vector<std::string>(segs->begin(), segs->begin() + depth));
+  };
+  const bool shadowed =
+      (segs->size() >= 2 && saved_at(2) && saved_at(2)->if_object() != plugins_map(state->config)) ||
+      (segs->size() >= 4 && saved_at(4) != plugin_setting(state->config, (*segs)[2], (*segs)[3]));
+  if (shadowed) {
+    std::cerr << "Warning: " << key << " was saved, but another spelling of it later in the config wins (as in "
+              << "Kubo, whose Go JSON decoding matches these keys in any letter case and reads the last one), so "
+              << "nothing reads this value; see 'ipfs-stub config show' and remove one spelling.\n";
+    return;
+  }
+  std::vector<std::string> touched;
+  if (segs->size() > 2)
+    touched.push_back((*segs)[2]);
+  else if (const auto* map = plugins_map(state->config))
+    for (const auto& kv : *map) touched.emplace_back(kv.key());
+  // Only the plugins reached are loaded despite a Disabled flag (so that their
+  // names are known); other disabled plugins stay unloaded. A plugin is never
+  // initialised for a change of its Disabled flag alone: disabling one that
+  // fails at init must not fail too.
+  for (const auto& name : touched) clear_disabled(state->config, name);
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
-  if (std::find(names.begin(), names.end(), name) == names.end()) {
-    std::string installed;
-    for (const auto& n : names) installed += (installed.empty() ? "" : ", ") + n;
-    const auto near = nearest(name, names);
-    std::cerr << "Warning: no plugin named \"" << name << "\" is installed"
-              << (near ? "; did you mean \"" + *near + "\"?" : std::string()) << " (installed: "
-              << (installed.empty() ? "none" : installed) << "). " << key << " was saved but nothing reads it.\n";
-    return;
+  for (const auto& name : touched) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string installed;
+      for (const auto& n : names) installed += (installed.empty() ? "" : ", ") + n;
+      const auto near = nearest(name, names);
+      std::cerr << "Warning: no plugin named \"" << name << "\" is installed"
+                << (near ? "; did you mean \"" + *near + "\"?" : std::string()) << " (installed: "
+                << (installed.empty() ? "none" : installed) << "). "
+                << (segs->size() > 2 ? key : "Plugins.Plugins." + name) << " was saved but nothing reads it.\n";
+      continue;
+    }
+    const bool config_set = segs->size() > 3 ? ipfs_common::equal_ignoring_case((*segs)[3], "Config")
+                                              : plugin_setting(state->config, name, "Config") != nullptr;
+    if (config_set) plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // its own warnings go to stderr
   }
-  if (config_key) plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // its own warnings go to stderr
 }
 
 int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>& args, go_logger& log) {
@@ -283,10 +309,10 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   // `forget`, `erase` are how one checks and cleans up after disabling): it
   // is loaded for this command alone, and the user is told. The daemon never
   // loads it.
-  const auto* disabled_flag = ipfs_common::find_path(state->config, std::vector<std::string>{"Plugins", "Plugins", plugin, "Disabled"});
+  const auto* disabled_flag = plugin_setting(state->config, plugin, "Disabled");
   const bool disabled = disabled_flag && disabled_flag->is_bool() && disabled_flag->get_bool();
   if (disabled) {
-    state->config.as_object()["Plugins"].as_object()["Plugins"].as_object()[plugin].as_object().erase("Disabled");
+    clear_disabled(state->config, plugin);
     log.log(log_level::info, "plugin",
             "plugin " + plugin + " is disabled (Plugins.Plugins." + plugin +
                 ".Disabled); loaded for this command only, the daemon does not load it");

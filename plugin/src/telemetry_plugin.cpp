@@ -121,6 +121,7 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
   in.config_mode = config_.mode;
   mode_ = resolve_mode(in);
   if (!mode_.warning.empty()) log_.warn(mode_.warning);
+  if (!mode_.note.empty()) log_.info("telemetry: " + mode_.note);
 
   if (config_.endpoint_invalid) {
     endpoint_source_ = endpoint_source::invalid;
@@ -272,6 +273,7 @@ command_result telemetry_plugin::status(bool json) const {
   o["mode_source"] = to_string(mode_.source);
   o["mode_value"] = mode_.raw;
   if (!mode_.warning.empty()) o["mode_warning"] = mode_.warning;
+  if (!mode_.note.empty()) o["mode_note"] = mode_.note;
   o["endpoint"] = endpoint_;
   o["endpoint_source"] = to_string(endpoint_source_);
   o["delay"] = format_go_duration(config_.delay);
@@ -317,6 +319,7 @@ command_result telemetry_plugin::status(bool json) const {
   else
     t += " (from " + std::string(to_string(mode_.source)) + "=\"" + mode_.raw + "\")\n";
   if (!mode_.warning.empty()) t += "Warning:   " + mode_.warning + "\n";
+  if (!mode_.note.empty()) t += "Note:      " + mode_.note + "\n";
   if (endpoint_source_ == endpoint_source::invalid)
     t += "Endpoint:  unusable: " + *blocker + "\n";
   else if (endpoint_.empty())
