@@ -327,6 +327,10 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(r.err.find("(did you mean \"status\"?)") != std::string::npos, r.err);
   r = n.cli({"telemetry", "status", "--foo"});
   BOOST_TEST(r.err.find("unknown option \"--foo\"") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "off", "--erse"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"--erse\" for 'ipfs-stub telemetry off' (did you mean \"--erase\"?)") !=
+                 std::string::npos, r.err);
 
   // "--" ends the options: a value may start with '-'.
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay", "--", "-1s"});
@@ -337,6 +341,10 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   auto show = n.cli({"config", "show"});
   BOOST_REQUIRE(show.exit_code == 0);
   BOOST_TEST(boost::json::parse(show.out).at("Bootstrap").as_array().size() == 1u);
+  r = n.cli({"config", "show", "x"});  // a command, not a key named "show"
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("config show takes no arguments") != std::string::npos, r.err);
+  BOOST_TEST(n.cli({"config", "show"}).out == show.out);
 
   auto enc = n.cli({"telemetry", "status", "--enc=json"});
   BOOST_TEST(enc.exit_code == 0, enc.err);

@@ -198,7 +198,10 @@ int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>
   const auto vm = parse_command_line("config", args, opts, pos);
   if (!vm.count("key")) return error_exit("config needs a KEY; usage: ipfs-stub config [--json | --bool] KEY [VALUE]");
   const auto key = vm["key"].as<std::string>();
-  if (key == "show" && !vm.count("value") && !vm.count("json") && !vm.count("bool")) {
+  if (key == "show") {
+    // Kubo's `config show` is a command of its own: no key named "show" is set by mistake.
+    if (vm.count("value") || vm.count("json") || vm.count("bool"))
+      return error_exit("config show takes no arguments; see 'ipfs-stub config --help'");
     auto cfg = load_config(repo);
     if (!cfg) return error_exit(cfg.error());
     std::cout << ipfs_common::pretty_json(*cfg) << "\n";
@@ -268,6 +271,9 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--erase")
       erase = true;
+    else if (auto near = nearest(args[i], {"--erase"}))
+      return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off' (did you mean \"" + *near +
+                        "\"?); accepted: --erase");
     else
       return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off'; accepted: --erase");
   }
