@@ -337,6 +337,10 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay"}).out == "-1s\n");
   BOOST_TEST(r.err.find("\"-1s\" is too short") != std::string::npos, r.err);  // and checked at once
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay", "-1s"});  // without "--": the way out is named
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"-1s\" for 'ipfs-stub config'; if it is a value, put \"--\" before it") !=
+                 std::string::npos, r.err);
 
   auto show = n.cli({"config", "show"});
   BOOST_REQUIRE(show.exit_code == 0);
@@ -352,6 +356,12 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(n.cli({"telemetry", "status", "--enc", "json"}).out == enc.out);
   BOOST_TEST(n.cli({"telemetry", "status", "--enc=text"}).out.find("Mode:") == 0u);
   BOOST_TEST(n.cli({"telemetry", "status", "--enc=xml"}).exit_code == 1);
+  r = n.cli({"telemetry", "show", "--enc=json"});  // named as typed, not as the "--json" it stands for
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("\"--enc=json\" is not accepted by 'ipfs-stub telemetry show'") != std::string::npos, r.err);
+  r = n.cli({"version", "--foo"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"--foo\" for 'ipfs-stub version'") != std::string::npos, r.err);
 
   auto js = n.cli({"config", "Plugins.Plugins.telemetry.Config.Interval", "soon"}, {{"GOLOG_LOG_FMT", "json"}});
   std::istringstream lines(js.err);

@@ -338,6 +338,7 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   if (plugin == "telemetry" && args[0] == "off") return cmd_telemetry_off(repo, plugins, args);
   // Kubo's --enc=json (or --enc json) is the plugin's --json; --enc=text its default.
   boost::json::array rest;
+  std::optional<std::string> enc_json;  // the --enc=json given, as typed, when it became --json
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string a = args[i];
     std::optional<std::string> enc;
@@ -350,12 +351,17 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
     if (enc) {
       if (*enc == "text") continue;
       if (*enc != "json") return error_exit("--enc: \"" + *enc + "\" is not accepted; use json or text");
+      enc_json = a == "--enc" ? "--enc " + *enc : a;
       a = "--json";
     }
     rest.emplace_back(a);
   }
   auto out = plugins.command(plugin, args[0], boost::json::serialize(rest));
   if (!out) return error_exit(out.error());
+  // A plugin refusing "--json" names an option the user did not type.
+  if (out->status == IPFS_PLUGIN_ERR_INVALID_ARGUMENT && enc_json && out->text.find("\"--json\"") != std::string::npos)
+    return error_exit("\"" + *enc_json + "\" is not accepted by 'ipfs-stub " + plugin + " " + args[0] +
+                      "': it has no JSON form (--enc=json is accepted where --json is)");
   if (out->status != IPFS_PLUGIN_OK) return error_exit(out->text);
   if (disabled && args[0] == "status") {
     // Whatever the plugin's own settings say, a daemon sends nothing.
@@ -435,8 +441,8 @@ int main(int argc, char** argv) {
       }
     }
     if (version || (!help && command && *command == "version" && !wants_help(args))) {
-      if (command && *command == "version" && !args.empty() && !wants_help(args))
-        return error_exit("version takes no arguments; see 'ipfs-stub version --help'");
+      if (command && *command == "version")  // takes nothing: an option or argument is named exactly
+        parse_command_line("version", args, po::options_description(), po::positional_options_description());
       std::cout << "ipfs-stub version " << IPFS_STUB_VERSION << "\n";
       return 0;
     }
