@@ -110,6 +110,8 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   auto r = n.cli({"telemetry", "status"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.find("Plugin:    disabled") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Sending:   nothing will be sent: the plugin is disabled") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Schedule:") == std::string::npos, r.out);  // what will never run has no schedule
   BOOST_TEST(r.err.find("loaded for this command only") != std::string::npos, r.err);
   r = n.cli({"telemetry", "status", "--json"});
   BOOST_REQUIRE(r.exit_code == 0);
@@ -327,6 +329,9 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(r.err.find("(did you mean \"status\"?)") != std::string::npos, r.err);
   r = n.cli({"telemetry", "status", "--foo"});
   BOOST_TEST(r.err.find("unknown option \"--foo\"") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "status", "--jsn"});
+  BOOST_TEST(r.err.find("unknown option \"--jsn\" for 'telemetry status' (did you mean \"--json\"?)") !=
+                 std::string::npos, r.err);
   r = n.cli({"telemetry", "off", "--erse"});
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(r.err.find("unknown option \"--erse\" for 'ipfs-stub telemetry off' (did you mean \"--erase\"?)") !=

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -374,8 +375,14 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
       o["not_sending_reason"] = "the plugin is disabled (Plugins.Plugins." + plugin + ".Disabled)";
       out->text = boost::json::serialize(jv) + "\n";
     } else {
-      out->text = "Plugin:    disabled (Plugins.Plugins." + plugin +
-                  ".Disabled): the daemon does not load it, nothing will be sent\n" + out->text;
+      // No schedule is shown for what will never run: the plugin's "Schedule:"
+      // line (its status format, docs/telemetry.md) gives way to the reason.
+      std::string text = "Plugin:    disabled (Plugins.Plugins." + plugin +
+                         ".Disabled): the daemon does not load it, nothing will be sent\n";
+      std::istringstream lines(out->text);
+      for (std::string line; std::getline(lines, line);)
+        text += (line.rfind("Schedule:", 0) == 0 ? "Sending:   nothing will be sent: the plugin is disabled" : line) + "\n";
+      out->text = std::move(text);
     }
   }
   std::cout << out->text << std::flush;

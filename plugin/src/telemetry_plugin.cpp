@@ -252,8 +252,11 @@ command_result telemetry_plugin::command(std::string_view name, const boost::jso
       json = true;
     else
       return {IPFS_PLUGIN_ERR_INVALID_ARGUMENT,
-              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) + "'; accepted: " +
-                  (name == "status" ? "--json" : "none")};
+              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) + "'" +
+                  (name == "status" && a.is_string() && ipfs_common::edit_distance(a.get_string(), "--json") <= 2
+                       ? " (did you mean \"--json\"?)"
+                       : "") +
+                  "; accepted: " + (name == "status" ? "--json" : "none")};
   }
   if (name == "status") return status(json);
   if (name == "show") return show();
