@@ -205,6 +205,12 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   BOOST_TEST(r.err.find("Plugins.Plugins.telemetry.Config.Delay: invalid duration \"soon\"") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
 
+  // An Endpoint that a daemon would refuse to use.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Endpoint", "http://collector.example/"});
+  BOOST_TEST(r.err.find("WARN\ttelemetry\ttelemetry: refusing to send telemetry in clear text to "
+                        "http://collector.example/") != std::string::npos, r.err);
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "https://collector.example/");
+
   // Lower case works as in Kubo (Go's case-insensitive JSON keys): the opt-out takes effect.
   n.set("Plugins.Plugins.telemetry.Config.Delay", "0s");
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.mode", "off"});

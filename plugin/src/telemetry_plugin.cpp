@@ -142,6 +142,14 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
     }
   }
 
+  // A command's init says at once what a daemon's start would warn about, so
+  // that `config` checking a new setting reports it: an endpoint that is set
+  // but will not be used (clear text refused, an unusable proxy variable). An
+  // invalid one was reported with the config's warnings above.
+  if (context_ == IPFS_PLUGIN_CONTEXT_COMMAND && mode_.mode != telemetry_mode::off &&
+      (endpoint_source_ == endpoint_source::config || endpoint_source_ == endpoint_source::build_default))
+    if (auto blocker = endpoint_blocker()) log_.warn("telemetry: " + *blocker);
+
   // An explicit opt-out (not an unrecognized value) removes the identifier,
   // at a daemon's start only: commands (status, show, erase) are read-only or
   // need the UUID, whatever the environment says. `telemetry off` and
