@@ -119,6 +119,9 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   BOOST_TEST(st.at("plugin_disabled").as_bool());
   BOOST_TEST(!st.at("will_send").as_bool());
   write_text(n.uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  r = n.cli({"telemetry", "erase"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("(HTTP 204)") != std::string::npos, r.out);
   BOOST_TEST(n.cli({"telemetry", "forget"}).exit_code == 0);
   BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
   BOOST_TEST(n.cli({"telemetry", "off"}).exit_code == 0);
