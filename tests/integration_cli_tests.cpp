@@ -334,6 +334,12 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(r.err.find("unknown option \"--repo\" (did you mean \"--repo-dir\"?)") != std::string::npos, r.err);
   r = n.cli({"deamon"});
   BOOST_TEST(r.err.find("unknown command \"deamon\" (did you mean \"daemon\"?)") != std::string::npos, r.err);
+  r = run({IPFS_STUB_BIN, "deamon"}, {{"IPFS_PATH", (dir.path() / "no-repo").string()}});  // a typo, not a missing repo
+  BOOST_TEST(r.err.find("unknown command \"deamon\" (did you mean \"daemon\"?)") != std::string::npos, r.err);
+  r = run({IPFS_STUB_BIN, "telemetry", "status"}, {{"IPFS_PATH", (dir.path() / "no-repo").string()}});
+  BOOST_TEST(r.err.find("no repo at") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "off", "extra"});
+  BOOST_TEST(r.err.find("unexpected argument \"extra\" for 'ipfs-stub telemetry off'") != std::string::npos, r.err);
   r = n.cli({"telemetry", "stauts"});
   BOOST_TEST(r.err.find("(did you mean \"status\"?)") != std::string::npos, r.err);
   r = n.cli({"telemetry", "status", "--foo"});

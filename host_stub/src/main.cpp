@@ -272,6 +272,8 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--erase")
       erase = true;
+    else if (args[i].empty() || args[i][0] != '-')
+      return error_exit("unexpected argument \"" + args[i] + "\" for 'ipfs-stub telemetry off'; it takes only --erase");
     else if (auto near = nearest(args[i], {"--erase"}))
       return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off' (did you mean \"" + *near +
                         "\"?); accepted: --erase");
@@ -307,11 +309,31 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
   return 0;
 }
 
+// `command` is neither built in nor one of the plugins `plugin_names`.
+int unknown_command(const std::string& command, const std::vector<std::string>& plugin_names) {
+  auto known = k_builtin_commands;
+  known.insert(known.end(), plugin_names.begin(), plugin_names.end());
+  std::string msg = "unknown command \"" + command + "\"";
+  if (auto n = nearest(command, known)) msg += " (did you mean \"" + *n + "\"?)";
+  return error_exit(msg + ": no such built-in command or loaded plugin; see 'ipfs-stub --help'");
+}
+
 // `ipfs-stub <plugin> <command> [args]`: a command a plugin offers.
 int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, const std::vector<std::string>& args,
                go_logger& log) {
   auto state = load_state(repo, false);
-  if (!state) return error_exit(state.error());
+  if (!state) {
+    // Without a repo only the bundled plugins can be known; a name none of
+    // them has is an unknown command (a typo of "daemon" is not a missing repo).
+    node_state bare;
+    bare.config = boost::json::object();
+    bare.getenv = &read_env;
+    plugin_host bundled(log, bare);
+    bundled.load({bundled_plugin_dir()});
+    const auto names = bundled.names();
+    if (std::find(names.begin(), names.end(), plugin) == names.end()) return unknown_command(plugin, names);
+    return error_exit(state.error());
+  }
   // A disabled plugin's commands still work (`telemetry status`, `off`,
   // `forget`, `erase` are how one checks and cleans up after disabling): it
   // is loaded for this command alone, and the user is told. The daemon never
@@ -327,13 +349,7 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
-  if (std::find(names.begin(), names.end(), plugin) == names.end()) {
-    auto known = k_builtin_commands;
-    known.insert(known.end(), names.begin(), names.end());
-    std::string msg = "unknown command \"" + plugin + "\"";
-    if (auto n = nearest(plugin, known)) msg += " (did you mean \"" + *n + "\"?)";
-    return error_exit(msg + ": no such built-in command or loaded plugin; see 'ipfs-stub --help'");
-  }
+  if (std::find(names.begin(), names.end(), plugin) == names.end()) return unknown_command(plugin, names);
   if (args.empty()) return error_exit(plugin + " needs a subcommand; see 'ipfs-stub " + plugin + " --help'");
   plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, plugin);
   if (plugin == "telemetry" && args[0] == "off") return cmd_telemetry_off(repo, plugins, args);
