@@ -208,6 +208,14 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   BOOST_TEST(r.err.find("Plugins.Plugins.telemetry.Config.Delay: invalid duration \"soon\"") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
 
+  // A boolean given as a string is refused by the plugin; the host says how to give a boolean.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.AllowHTTP", "true"});
+  BOOST_TEST(r.err.find("Config.AllowHTTP: expected true or false, got \"true\"") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("Note: saved as the string \"true\"; 'ipfs-stub config --bool "
+                        "Plugins.Plugins.telemetry.Config.AllowHTTP true' saves a boolean") != std::string::npos, r.err);
+  BOOST_TEST(n.cli({"config", "--bool", "Plugins.Plugins.telemetry.Config.AllowHTTP", "false"}).err.find("Note:") ==
+             std::string::npos);
+
   // An Endpoint that a daemon would refuse to use.
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Endpoint", "http://collector.example/"});
   BOOST_TEST(r.err.find("WARN\ttelemetry\ttelemetry: refusing to send telemetry in clear text to "

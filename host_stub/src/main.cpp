@@ -217,7 +217,13 @@ int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>
     return 0;
   }
   const auto kind = vm.count("json") ? value_kind::json : vm.count("bool") ? value_kind::boolean : value_kind::string;
-  if (auto r = config_set(repo, key, vm["value"].as<std::string>(), kind); !r) return error_exit(r.error());
+  const auto value = vm["value"].as<std::string>();
+  if (auto r = config_set(repo, key, value, kind); !r) return error_exit(r.error());
+  // A VALUE is a string unless told otherwise, as in Kubo: say so where a boolean was likely meant
+  // (Plugins.Plugins.telemetry.Config.AllowHTTP true is refused as not a boolean).
+  if (kind == value_kind::string && (value == "true" || value == "false"))
+    std::cerr << "Note: saved as the string \"" << value << "\"; 'ipfs-stub config --bool " << key << " " << value
+              << "' saves a boolean.\n";
   check_plugin_setting(repo, key, log);
   return 0;
 }
