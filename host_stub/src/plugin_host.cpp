@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <system_error>
 
 #ifndef IPFS_STUB_DOCDIR
