@@ -402,6 +402,8 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
       found = o.at("level").as_string() == "warn";
   }
   BOOST_TEST(found, js.err);
+  js = n.cli({"config", "Plugins.Plugins.telemetry.Config.Interval", "soon"}, {{"IPFS_LOGGING_FMT", "json"}});
+  BOOST_TEST(boost::json::parse(js.err.substr(0, js.err.find('\n'))).at("level").as_string() == "warn", js.err);
 }
 
 BOOST_AUTO_TEST_CASE(repo_comes_from_ipfs_path) {

@@ -61,7 +61,8 @@ GLOBAL OPTIONS (before the command)
 
 Options are matched exactly; "--" ends them, so a value such as "-1s" can follow it.
 Logging: GOLOG_LOG_LEVEL, e.g. "telemetry=debug" or "error,telemetry=debug";
-GOLOG_LOG_FMT=json for one JSON object per line.
+GOLOG_LOG_FMT=json for one JSON object per line (go-log's older IPFS_LOGGING and
+IPFS_LOGGING_FMT are read when these are unset).
 )";
 
 // Help of each command, for `ipfs-stub <command> --help`.
@@ -418,16 +419,16 @@ int main(int argc, char** argv) {
 
   log_levels levels;
   std::optional<std::string> level_error;
-  if (auto spec = read_env("GOLOG_LOG_LEVEL")) {
-    if (auto parsed = parse_golog_level(*spec))
+  if (auto spec = golog_env("GOLOG_LOG_LEVEL", &read_env)) {
+    if (auto parsed = parse_golog_level(spec->value, spec->variable))
       levels = *parsed;
     else
       level_error = parsed.error();
   }
   log_format format = log_format::text;
   std::optional<std::string> format_error;
-  if (auto spec = read_env("GOLOG_LOG_FMT")) {
-    if (auto parsed = parse_golog_fmt(*spec))
+  if (auto spec = golog_env("GOLOG_LOG_FMT", &read_env)) {
+    if (auto parsed = parse_golog_fmt(spec->value, spec->variable))
       format = *parsed;
     else
       format_error = parsed.error();
