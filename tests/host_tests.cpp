@@ -10,6 +10,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+#include <optional>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +54,29 @@ BOOST_AUTO_TEST_CASE(golog_level_errors_name_the_entry_and_accepted_levels) {
   BOOST_TEST(r.error().find("\"loud\"") != std::string::npos);
   BOOST_TEST(r.error().find("debug, info, warn, error") != std::string::npos);
   BOOST_TEST(!parse_golog_level("=debug").has_value());
+}
+
+// go-log reads its older variables when the GOLOG_ ones are unset or empty, and messages name the one read.
+BOOST_AUTO_TEST_CASE(golog_variables_fall_back_to_go_logs_older_names) {
+  std::map<std::string, std::string> env{{"IPFS_LOGGING", "telemetry=debug"}, {"GOLOG_LOG_FMT", ""},
+                                         {"IPFS_LOGGING_FMT", "json"}};
+  const auto getenv = [&](const char* name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  auto level = golog_env("GOLOG_LOG_LEVEL", getenv);
+  BOOST_REQUIRE(level.has_value());
+  BOOST_TEST(level->value == "telemetry=debug");
+  BOOST_TEST(level->variable == "IPFS_LOGGING");
+  auto fmt = golog_env("GOLOG_LOG_FMT", getenv);
+  BOOST_REQUIRE(fmt.has_value());
+  BOOST_TEST(fmt->variable == "IPFS_LOGGING_FMT");
+  env["GOLOG_LOG_LEVEL"] = "error";  // the GOLOG_ name wins
+  BOOST_TEST(golog_env("GOLOG_LOG_LEVEL", getenv)->value == "error");
+  env.clear();
+  BOOST_TEST(!golog_env("GOLOG_LOG_LEVEL", getenv).has_value());
+  BOOST_TEST(parse_golog_level("x=loud", "IPFS_LOGGING").error().rfind("IPFS_LOGGING: unknown level", 0) == 0u);
+  BOOST_TEST(parse_golog_fmt("xml", "IPFS_LOGGING_FMT").error().rfind("IPFS_LOGGING_FMT: ", 0) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(logger_writes_go_log_shaped_lines_and_filters) {

@@ -110,6 +110,8 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   auto r = n.cli({"telemetry", "status"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(r.out.find("Plugin:    disabled") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Sending:   nothing will be sent: the plugin is disabled") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("Schedule:") == std::string::npos, r.out);  // what will never run has no schedule
   BOOST_TEST(r.err.find("loaded for this command only") != std::string::npos, r.err);
   r = n.cli({"telemetry", "status", "--json"});
   BOOST_REQUIRE(r.exit_code == 0);
@@ -117,6 +119,9 @@ BOOST_AUTO_TEST_CASE(disabled_plugin_is_not_loaded) {
   BOOST_TEST(st.at("plugin_disabled").as_bool());
   BOOST_TEST(!st.at("will_send").as_bool());
   write_text(n.uuid_file(), "f81d4fae-7dec-41d0-a765-00a0c91e6bf6\n");
+  r = n.cli({"telemetry", "erase"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.find("(HTTP 204)") != std::string::npos, r.out);
   BOOST_TEST(n.cli({"telemetry", "forget"}).exit_code == 0);
   BOOST_TEST(!std::filesystem::exists(n.uuid_file()));
   BOOST_TEST(n.cli({"telemetry", "off"}).exit_code == 0);
@@ -203,6 +208,20 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   BOOST_TEST(r.err.find("Plugins.Plugins.telemetry.Config.Delay: invalid duration \"soon\"") != std::string::npos, r.err);
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
 
+  // A boolean given as a string is refused by the plugin; the host says how to give a boolean.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.AllowHTTP", "true"});
+  BOOST_TEST(r.err.find("Config.AllowHTTP: expected true or false, got \"true\"") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("Note: saved as the string \"true\"; 'ipfs-stub config --bool "
+                        "Plugins.Plugins.telemetry.Config.AllowHTTP true' saves a boolean") != std::string::npos, r.err);
+  BOOST_TEST(n.cli({"config", "--bool", "Plugins.Plugins.telemetry.Config.AllowHTTP", "false"}).err.find("Note:") ==
+             std::string::npos);
+
+  // An Endpoint that a daemon would refuse to use.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Endpoint", "http://collector.example/"});
+  BOOST_TEST(r.err.find("WARN\ttelemetry\ttelemetry: refusing to send telemetry in clear text to "
+                        "http://collector.example/") != std::string::npos, r.err);
+  n.set("Plugins.Plugins.telemetry.Config.Endpoint", "https://collector.example/");
+
   // Lower case works as in Kubo (Go's case-insensitive JSON keys): the opt-out takes effect.
   n.set("Plugins.Plugins.telemetry.Config.Delay", "0s");
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.mode", "off"});
@@ -210,6 +229,10 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   auto st = n.cli({"telemetry", "status", "--json"});
   BOOST_REQUIRE(st.exit_code == 0);
   BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
+
+  // An opt-out that the environment overrides is named when it is saved.
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"}, {{"IPFS_TELEMETRY", "on"}});
+  BOOST_TEST(r.err.find("Config.Mode \"off\" is overridden by IPFS_TELEMETRY=\"on\"") != std::string::npos, r.err);
 
   // A disabled plugin is still a known name; setting Disabled itself is not a typo, and does not
   // initialise the plugin (disabling one that fails at init must work).
@@ -221,6 +244,49 @@ BOOST_AUTO_TEST_CASE(config_warns_at_once_about_settings_nothing_will_honour) {
   n.set("Plugins.Plugins.telemetry.Config.Interval", "24h");
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "off"});
   BOOST_TEST(r.err.find("no plugin named") == std::string::npos, r.err);
+}
+
+// A value set above Plugins.Plugins.<name> is checked for every plugin it
+// names. Kubo's daemon decodes Plugins, Plugins, Disabled and Config as Go
+// struct fields, in any letter case, the last spelling winning: a key spelled
+// so is honoured and checked, and one that another spelling overrides is named.
+BOOST_AUTO_TEST_CASE(config_checks_every_level_and_spelling_of_a_plugin_setting) {
+  auto r = n.cli({"config", "--json", "Plugins.Plugins.telemetry", R"({"Config": {"Delay": "soon"}})"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("Plugins.Plugins.telemetry.Config.Delay: invalid duration \"soon\"") != std::string::npos,
+             r.err);
+
+  r = n.cli({"config", "--json", "Plugins.Plugins", R"({"telemtry": {"Config": {"Mode": "off"}}, "telemetry": {}})"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("no plugin named \"telemtry\" is installed; did you mean \"telemetry\"?") != std::string::npos,
+             r.err);
+  BOOST_TEST(r.err.find("Plugins.Plugins.telemtry was saved but nothing reads it") != std::string::npos, r.err);
+  BOOST_TEST(r.err.find("no plugin named \"telemetry\"") == std::string::npos, r.err);
+
+  r = n.cli({"config", "--json", "Plugins.Plugins.telemetry.disabled", "true"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("Warning") == std::string::npos, r.err);
+  r = n.cli({"telemetry", "status", "--json"});
+  BOOST_REQUIRE(r.exit_code == 0);
+  BOOST_TEST(boost::json::parse(r.out).as_object().contains("plugin_disabled"), r.out);
+  auto d = n.daemon();
+  BOOST_REQUIRE(d->ready());
+  BOOST_TEST(d->log_has("plugin telemetry is disabled (Plugins.Plugins.telemetry.Disabled); not loaded"));
+  BOOST_TEST(d->stop() == 0);
+  n.set_json("Plugins.Plugins.telemetry.disabled", "false");
+
+  r = n.cli({"config", "plugins.Plugins.telemetry.config.Mode", "off"});  // comes after "Plugins": it wins
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("telemetry disabled via opt-out") != std::string::npos, r.err);
+  auto st = n.cli({"telemetry", "status", "--json"});
+  BOOST_REQUIRE(st.exit_code == 0);
+  BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
+
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Mode", "on"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.err.find("another spelling of it later in the config wins") != std::string::npos, r.err);
+  st = n.cli({"telemetry", "status", "--json"});
+  BOOST_TEST(boost::json::parse(st.out).at("mode").as_string() == "off");
 }
 
 // With telemetry off, or an endpoint that will not be used, status says so
@@ -276,20 +342,41 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(r.err.find("unknown option \"--repo\" (did you mean \"--repo-dir\"?)") != std::string::npos, r.err);
   r = n.cli({"deamon"});
   BOOST_TEST(r.err.find("unknown command \"deamon\" (did you mean \"daemon\"?)") != std::string::npos, r.err);
+  r = run({IPFS_STUB_BIN, "deamon"}, {{"IPFS_PATH", (dir.path() / "no-repo").string()}});  // a typo, not a missing repo
+  BOOST_TEST(r.err.find("unknown command \"deamon\" (did you mean \"daemon\"?)") != std::string::npos, r.err);
+  r = run({IPFS_STUB_BIN, "telemetry", "status"}, {{"IPFS_PATH", (dir.path() / "no-repo").string()}});
+  BOOST_TEST(r.err.find("no repo at") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "off", "extra"});
+  BOOST_TEST(r.err.find("unexpected argument \"extra\" for 'ipfs-stub telemetry off'") != std::string::npos, r.err);
   r = n.cli({"telemetry", "stauts"});
   BOOST_TEST(r.err.find("(did you mean \"status\"?)") != std::string::npos, r.err);
   r = n.cli({"telemetry", "status", "--foo"});
   BOOST_TEST(r.err.find("unknown option \"--foo\"") != std::string::npos, r.err);
+  r = n.cli({"telemetry", "status", "--jsn"});
+  BOOST_TEST(r.err.find("unknown option \"--jsn\" for 'telemetry status' (did you mean \"--json\"?)") !=
+                 std::string::npos, r.err);
+  r = n.cli({"telemetry", "off", "--erse"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"--erse\" for 'ipfs-stub telemetry off' (did you mean \"--erase\"?)") !=
+                 std::string::npos, r.err);
 
   // "--" ends the options: a value may start with '-'.
   r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay", "--", "-1s"});
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay"}).out == "-1s\n");
   BOOST_TEST(r.err.find("\"-1s\" is too short") != std::string::npos, r.err);  // and checked at once
+  r = n.cli({"config", "Plugins.Plugins.telemetry.Config.Delay", "-1s"});  // without "--": the way out is named
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"-1s\" for 'ipfs-stub config'; if it is a value, put \"--\" before it") !=
+                 std::string::npos, r.err);
 
   auto show = n.cli({"config", "show"});
   BOOST_REQUIRE(show.exit_code == 0);
   BOOST_TEST(boost::json::parse(show.out).at("Bootstrap").as_array().size() == 1u);
+  r = n.cli({"config", "show", "x"});  // a command, not a key named "show"
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("config show takes no arguments") != std::string::npos, r.err);
+  BOOST_TEST(n.cli({"config", "show"}).out == show.out);
 
   auto enc = n.cli({"telemetry", "status", "--enc=json"});
   BOOST_TEST(enc.exit_code == 0, enc.err);
@@ -297,6 +384,12 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
   BOOST_TEST(n.cli({"telemetry", "status", "--enc", "json"}).out == enc.out);
   BOOST_TEST(n.cli({"telemetry", "status", "--enc=text"}).out.find("Mode:") == 0u);
   BOOST_TEST(n.cli({"telemetry", "status", "--enc=xml"}).exit_code == 1);
+  r = n.cli({"telemetry", "show", "--enc=json"});  // named as typed, not as the "--json" it stands for
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("\"--enc=json\" is not accepted by 'ipfs-stub telemetry show'") != std::string::npos, r.err);
+  r = n.cli({"version", "--foo"});
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("unknown option \"--foo\" for 'ipfs-stub version'") != std::string::npos, r.err);
 
   auto js = n.cli({"config", "Plugins.Plugins.telemetry.Config.Interval", "soon"}, {{"GOLOG_LOG_FMT", "json"}});
   std::istringstream lines(js.err);
@@ -309,6 +402,8 @@ BOOST_AUTO_TEST_CASE(cli_conventions_as_kubo_has_them) {
       found = o.at("level").as_string() == "warn";
   }
   BOOST_TEST(found, js.err);
+  js = n.cli({"config", "Plugins.Plugins.telemetry.Config.Interval", "soon"}, {{"IPFS_LOGGING_FMT", "json"}});
+  BOOST_TEST(boost::json::parse(js.err.substr(0, js.err.find('\n'))).at("level").as_string() == "warn", js.err);
 }
 
 BOOST_AUTO_TEST_CASE(repo_comes_from_ipfs_path) {

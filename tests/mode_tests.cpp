@@ -90,6 +90,22 @@ BOOST_AUTO_TEST_CASE(unrecognized_config_value_fails_closed_naming_the_key) {
   BOOST_TEST(d.warning.find("\"enabled\"") != std::string::npos);
 }
 
+// An opt-out in the config that the environment overrides is named, not ignored without a word.
+BOOST_AUTO_TEST_CASE(an_environment_overriding_another_config_mode_says_so) {
+  auto d = resolve(std::string("on"), std::nullopt, std::string("off"));
+  BOOST_TEST(d.note == "Plugins.Plugins.telemetry.Config.Mode \"off\" is overridden by IPFS_TELEMETRY=\"on\": "
+                       "telemetry is on where this variable is set");
+  d = resolve(std::nullopt, std::string("1"), std::string("auto"));
+  BOOST_TEST(d.note.find("\"auto\" is overridden by DO_NOT_TRACK=\"1\": telemetry is off") != std::string::npos, d.note);
+  d = resolve(std::string("auto"), std::nullopt, std::string("of"));
+  BOOST_TEST(d.note.find("\"of\" (not an accepted value: \"on\", \"off\", \"auto\") is overridden") != std::string::npos,
+             d.note);
+  BOOST_TEST(resolve(std::string("off"), std::nullopt, std::string("off")).note.empty());
+  BOOST_TEST(resolve(std::string("on"), std::nullopt, std::nullopt).note.empty());
+  BOOST_TEST(resolve(std::nullopt, std::nullopt, std::string("off")).note.empty());
+  BOOST_TEST(resolve(std::string("of"), std::nullopt, std::string("on")).note.empty());  // its warning says it
+}
+
 BOOST_AUTO_TEST_CASE(parse_mode_is_exact) {
   BOOST_TEST(parse_mode("on").has_value());
   BOOST_TEST(parse_mode("off").has_value());

@@ -130,6 +130,9 @@ BOOST_AUTO_TEST_CASE(keys_match_in_any_letter_case_as_go_decodes_them) {
   auto twice = parse(R"({"Mode":"on","mode":"off"})");  // the later one wins, as in Go, with a warning
   BOOST_TEST(*twice.config.mode == "off");
   BOOST_TEST(any_warning_has(twice, "more than once"));
+  // Nor does an exact spelling win over a later one: Go's "preferring an exact match" chooses between
+  // struct fields, and each key of the document is decoded in turn (golang/go#43664, #47984).
+  BOOST_TEST(*parse(R"({"mode":"off","Mode":"on"})").config.mode == "on");
   auto bad = parse(R"({"delay":"soon"})");  // warnings name the canonical key
   BOOST_TEST(any_warning_has(bad, "Plugins.Plugins.telemetry.Config.Delay"));
 }

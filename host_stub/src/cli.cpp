@@ -2,6 +2,8 @@
 
 #include "ipfs_common/edit_distance.hpp"
 
+#include <cctype>
+
 namespace ipfs_stub {
 
 namespace po = boost::program_options;
@@ -48,6 +50,9 @@ po::variables_map parse_command_line(std::string_view command, const std::vector
     for (const auto& o : opts.options()) known.push_back("--" + o->long_name());
     std::string msg = "unknown option \"" + name + "\" for 'ipfs-stub " + std::string(command) + "'";
     if (auto n = nearest(name, known)) msg += " (did you mean \"" + *n + "\"?)";
+    // "-1s", "-5": most likely a value, which Kubo's parser would take for an option too.
+    if (name.size() > 1 && name[0] == '-' && (std::isdigit(static_cast<unsigned char>(name[1])) || name[1] == '.'))
+      msg += "; if it is a value, put \"--\" before it: 'ipfs-stub " + std::string(command) + " ... -- " + name + "'";
     throw usage_error(msg + see);
   } catch (const po::too_many_positional_options_error&) {
     throw usage_error("too many arguments for 'ipfs-stub " + std::string(command) + "'" + see);

@@ -34,7 +34,8 @@ log_level log_levels::threshold(std::string_view subsystem) const {
 
 namespace {
 
-boost::system::result<log_level, std::string> parse_level(std::string_view s, std::string_view entry) {
+boost::system::result<log_level, std::string> parse_level(std::string_view s, std::string_view entry,
+                                                          std::string_view variable) {
   std::string l(s);
   std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (l == "debug") return log_level::debug;
@@ -42,20 +43,20 @@ boost::system::result<log_level, std::string> parse_level(std::string_view s, st
   if (l == "warn") return log_level::warn;
   if (l == "error") return log_level::error;
   if (l == "dpanic" || l == "panic" || l == "fatal") return log_level::fatal;
-  return fail("GOLOG_LOG_LEVEL: unknown level \"" + std::string(s) + "\" in \"" + std::string(entry) +
+  return fail(std::string(variable) + ": unknown level \"" + std::string(s) + "\" in \"" + std::string(entry) +
               "\"; accepted levels: debug, info, warn, error, dpanic, panic, fatal");
 }
 
 }  // namespace
 
-boost::system::result<log_format, std::string> parse_golog_fmt(std::string_view spec) {
+boost::system::result<log_format, std::string> parse_golog_fmt(std::string_view spec, std::string_view variable) {
   if (spec == "json") return log_format::json;
   if (spec.empty() || spec == "color" || spec == "nocolor") return log_format::text;
   return boost::system::result<log_format, std::string>(
-      boost::system::in_place_error, "GOLOG_LOG_FMT: \"" + std::string(spec) + "\" is not accepted; use json, color or nocolor");
+      boost::system::in_place_error, std::string(variable) + ": \"" + std::string(spec) + "\" is not accepted; use json, color or nocolor");
 }
 
-boost::system::result<log_levels, std::string> parse_golog_level(std::string_view spec) {
+boost::system::result<log_levels, std::string> parse_golog_level(std::string_view spec, std::string_view variable) {
   log_levels out;
   std::size_t pos = 0;
   while (pos <= spec.size() && !spec.empty()) {
@@ -67,13 +68,13 @@ boost::system::result<log_levels, std::string> parse_golog_level(std::string_vie
     if (!entry.empty()) {
       const auto eq = entry.find('=');
       if (eq == std::string_view::npos) {
-        auto l = parse_level(entry, entry);
+        auto l = parse_level(entry, entry, variable);
         if (!l) return fail(l.error());
         out.default_level = *l;
       } else {
         const auto name = entry.substr(0, eq);
-        if (name.empty()) return fail("GOLOG_LOG_LEVEL: missing subsystem name in \"" + std::string(entry) + "\"");
-        auto l = parse_level(entry.substr(eq + 1), entry);
+        if (name.empty()) return fail(std::string(variable) + ": missing subsystem name in \"" + std::string(entry) + "\"");
+        auto l = parse_level(entry.substr(eq + 1), entry, variable);
         if (!l) return fail(l.error());
         out.subsystems[std::string(name)] = *l;
       }
@@ -81,6 +82,14 @@ boost::system::result<log_levels, std::string> parse_golog_level(std::string_vie
     pos = comma + 1;
   }
   return out;
+}
+
+std::optional<golog_setting> golog_env(std::string_view name,
+                                       const std::function<std::optional<std::string>(const char*)>& getenv) {
+  const std::string legacy = name == "GOLOG_LOG_FMT" ? "IPFS_LOGGING_FMT" : "IPFS_LOGGING";
+  for (const auto& variable : {std::string(name), legacy})
+    if (auto v = getenv(variable.c_str()); v && !v->empty()) return golog_setting{*v, variable};
+  return std::nullopt;
 }
 
 go_logger::go_logger(log_levels levels, int fd, log_format format)

@@ -6,8 +6,10 @@
 
 #include <boost/system/result.hpp>
 
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,14 +30,27 @@ struct log_levels {
 // Parses a GOLOG_LOG_LEVEL value: comma-separated entries, each a level (sets
 // the default) or subsystem=level. Levels: debug, info, warn, error, dpanic,
 // panic, fatal (any case). An empty value gives the defaults. On error, the
-// message names the bad entry and the accepted levels.
-boost::system::result<log_levels, std::string> parse_golog_level(std::string_view spec);
+// message names `variable` (where the value came from), the bad entry and the
+// accepted levels.
+boost::system::result<log_levels, std::string> parse_golog_level(std::string_view spec,
+                                                                 std::string_view variable = "GOLOG_LOG_LEVEL");
 
 // GOLOG_LOG_FMT, as go-log reads it: "json" writes one JSON object per line
 // ({"level":"info","ts":"...","logger":"telemetry","msg":"..."}); "color",
 // "nocolor" and "" the tab-separated text (never coloured here).
 enum class log_format { text, json };
-boost::system::result<log_format, std::string> parse_golog_fmt(std::string_view spec);
+boost::system::result<log_format, std::string> parse_golog_fmt(std::string_view spec,
+                                                               std::string_view variable = "GOLOG_LOG_FMT");
+
+// The value of go-log's variable `name` ("GOLOG_LOG_LEVEL", "GOLOG_LOG_FMT")
+// and the variable it came from: go-log falls back to the older IPFS_LOGGING
+// and IPFS_LOGGING_FMT when the GOLOG_ one is unset or empty. nullopt: neither.
+struct golog_setting {
+  std::string value;
+  std::string variable;
+};
+std::optional<golog_setting> golog_env(std::string_view name,
+                                       const std::function<std::optional<std::string>(const char*)>& getenv);
 
 // Thread-safe writer. Each entry is written with a single write(2), so lines
 // from different threads never interleave.

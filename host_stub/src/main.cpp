@@ -8,6 +8,7 @@
 #include "plugin_host.hpp"
 #include "repo.hpp"
 
+#include "ipfs_common/edit_distance.hpp"
 #include "ipfs_common/json_path.hpp"
 #include "ipfs_common/json_pretty.hpp"
 
@@ -22,6 +23,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -60,7 +62,8 @@ GLOBAL OPTIONS (before the command)
 
 Options are matched exactly; "--" ends them, so a value such as "-1s" can follow it.
 Logging: GOLOG_LOG_LEVEL, e.g. "telemetry=debug" or "error,telemetry=debug";
-GOLOG_LOG_FMT=json for one JSON object per line.
+GOLOG_LOG_FMT=json for one JSON object per line (go-log's older IPFS_LOGGING and
+IPFS_LOGGING_FMT are read when these are unset).
 )";
 
 // Help of each command, for `ipfs-stub <command> --help`.
@@ -131,39 +134,64 @@ ipfs_common::message_result<node_state> load_state(const std::filesystem::path& 
   return s;
 }
 
-// After `config` set a key under Plugins.Plugins.<name>: an opt-out must
-// never fail silently, so a <name> that no installed plugin has is named
-// (with the nearest installed name), and the plugin itself checks its new
-// config at once, as the daemon would (its init warns naming the key). The
-// check loads plugins whatever their Disabled says and changes nothing.
+// After `config` set `key`: an opt-out must never fail silently. Each plugin
+// the key reaches under Plugins.Plugins (the one it names, or every one in the
+// value set at Plugins.Plugins or Plugins) is checked: a name that no installed
+// plugin has is named (with the nearest installed name), and an installed
+// plugin whose Config was set reads its new config at once, as the daemon
+// would (its init warns naming the key). The key's segments match as the
+// daemon reads them (plugin_setting: "plugins.plugins.telemetry.config.Mode"
+// is honoured, so it is checked too). The check loads plugins whatever their
+// Disabled says and changes nothing.
 void check_plugin_setting(const std::filesystem::path& repo, const std::string& key, go_logger& log) {
-  constexpr std::string_view prefix = "Plugins.Plugins.";
-  if (key.rfind(prefix, 0) != 0) return;
-  const std::string name = key.substr(prefix.size(), key.find('.', prefix.size()) - prefix.size());
-  if (name.empty()) return;
+  auto segs = ipfs_common::split_key(key);
+  if (!segs) return;
+  for (std::size_t i = 0; i < 2 && i < segs->size(); ++i)
+    if (!ipfs_common::equal_ignoring_case((*segs)[i], "Plugins")) return;
   auto state = load_state(repo, false);
   if (!state) return;
-  // Only the named plugin is loaded despite a Disabled flag (so that its name
-  // is known); other disabled plugins stay unloaded. A plugin is never
-  // initialised for a change of its Disabled flag: disabling one that fails
-  // at init must not fail too.
-  const bool config_key = key.rfind(std::string(prefix) + name + ".Config", 0) == 0;
-  if (auto* flag = ipfs_common::find_path(state->config, std::vector<std::string>{"Plugins", "Plugins", name, "Disabled"}))
-    if (flag->is_bool())
-      state->config.as_object()["Plugins"].as_object()["Plugins"].as_object()[name].as_object().erase("Disabled");
+  // The value saved is not the one read when another spelling of a field on
+  // its way comes later in the file (Go decodes both, the last one winning).
+  const auto saved_at = [&](std::size_t depth) {
+    return ipfs_common::find_path(state->config, std::vector<std::string>(segs->begin(), segs->begin() + depth));
+  };
+  const bool shadowed =
+      (segs->size() >= 2 && saved_at(2) && saved_at(2)->if_object() != plugins_map(state->config)) ||
+      (segs->size() >= 4 && saved_at(4) != plugin_setting(state->config, (*segs)[2], (*segs)[3]));
+  if (shadowed) {
+    std::cerr << "Warning: " << key << " was saved, but another spelling of it later in the config wins (as in "
+              << "Kubo, whose Go JSON decoding matches these keys in any letter case and reads the last one), so "
+              << "nothing reads this value; see 'ipfs-stub config show' and remove one spelling.\n";
+    return;
+  }
+  std::vector<std::string> touched;
+  if (segs->size() > 2)
+    touched.push_back((*segs)[2]);
+  else if (const auto* map = plugins_map(state->config))
+    for (const auto& kv : *map) touched.emplace_back(kv.key());
+  // Only the plugins reached are loaded despite a Disabled flag (so that their
+  // names are known); other disabled plugins stay unloaded. A plugin is never
+  // initialised for a change of its Disabled flag alone: disabling one that
+  // fails at init must not fail too.
+  for (const auto& name : touched) clear_disabled(state->config, name);
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
-  if (std::find(names.begin(), names.end(), name) == names.end()) {
-    std::string installed;
-    for (const auto& n : names) installed += (installed.empty() ? "" : ", ") + n;
-    const auto near = nearest(name, names);
-    std::cerr << "Warning: no plugin named \"" << name << "\" is installed"
-              << (near ? "; did you mean \"" + *near + "\"?" : std::string()) << " (installed: "
-              << (installed.empty() ? "none" : installed) << "). " << key << " was saved but nothing reads it.\n";
-    return;
+  for (const auto& name : touched) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string installed;
+      for (const auto& n : names) installed += (installed.empty() ? "" : ", ") + n;
+      const auto near = nearest(name, names);
+      std::cerr << "Warning: no plugin named \"" << name << "\" is installed"
+                << (near ? "; did you mean \"" + *near + "\"?" : std::string()) << " (installed: "
+                << (installed.empty() ? "none" : installed) << "). "
+                << (segs->size() > 2 ? key : "Plugins.Plugins." + name) << " was saved but nothing reads it.\n";
+      continue;
+    }
+    const bool config_set = segs->size() > 3 ? ipfs_common::equal_ignoring_case((*segs)[3], "Config")
+                                              : plugin_setting(state->config, name, "Config") != nullptr;
+    if (config_set) plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // its own warnings go to stderr
   }
-  if (config_key) plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, name);  // its own warnings go to stderr
 }
 
 int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>& args, go_logger& log) {
@@ -175,7 +203,10 @@ int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>
   const auto vm = parse_command_line("config", args, opts, pos);
   if (!vm.count("key")) return error_exit("config needs a KEY; usage: ipfs-stub config [--json | --bool] KEY [VALUE]");
   const auto key = vm["key"].as<std::string>();
-  if (key == "show" && !vm.count("value") && !vm.count("json") && !vm.count("bool")) {
+  if (key == "show") {
+    // Kubo's `config show` is a command of its own: no key named "show" is set by mistake.
+    if (vm.count("value") || vm.count("json") || vm.count("bool"))
+      return error_exit("config show takes no arguments; see 'ipfs-stub config --help'");
     auto cfg = load_config(repo);
     if (!cfg) return error_exit(cfg.error());
     std::cout << ipfs_common::pretty_json(*cfg) << "\n";
@@ -190,7 +221,13 @@ int cmd_config(const std::filesystem::path& repo, const std::vector<std::string>
     return 0;
   }
   const auto kind = vm.count("json") ? value_kind::json : vm.count("bool") ? value_kind::boolean : value_kind::string;
-  if (auto r = config_set(repo, key, vm["value"].as<std::string>(), kind); !r) return error_exit(r.error());
+  const auto value = vm["value"].as<std::string>();
+  if (auto r = config_set(repo, key, value, kind); !r) return error_exit(r.error());
+  // A VALUE is a string unless told otherwise, as in Kubo: say so where a boolean was likely meant
+  // (Plugins.Plugins.telemetry.Config.AllowHTTP true is refused as not a boolean).
+  if (kind == value_kind::string && (value == "true" || value == "false"))
+    std::cerr << "Note: saved as the string \"" << value << "\"; 'ipfs-stub config --bool " << key << " " << value
+              << "' saves a boolean.\n";
   check_plugin_setting(repo, key, log);
   return 0;
 }
@@ -245,6 +282,11 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--erase")
       erase = true;
+    else if (args[i].empty() || args[i][0] != '-')
+      return error_exit("unexpected argument \"" + args[i] + "\" for 'ipfs-stub telemetry off'; it takes only --erase");
+    else if (auto near = nearest(args[i], {"--erase"}))
+      return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off' (did you mean \"" + *near +
+                        "\"?); accepted: --erase");
     else
       return error_exit("unknown option \"" + args[i] + "\" for 'ipfs-stub telemetry off'; accepted: --erase");
   }
@@ -277,19 +319,39 @@ int cmd_telemetry_off(const std::filesystem::path& repo, plugin_host& plugins, c
   return 0;
 }
 
+// `command` is neither built in nor one of the plugins `plugin_names`.
+int unknown_command(const std::string& command, const std::vector<std::string>& plugin_names) {
+  auto known = k_builtin_commands;
+  known.insert(known.end(), plugin_names.begin(), plugin_names.end());
+  std::string msg = "unknown command \"" + command + "\"";
+  if (auto n = nearest(command, known)) msg += " (did you mean \"" + *n + "\"?)";
+  return error_exit(msg + ": no such built-in command or loaded plugin; see 'ipfs-stub --help'");
+}
+
 // `ipfs-stub <plugin> <command> [args]`: a command a plugin offers.
 int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, const std::vector<std::string>& args,
                go_logger& log) {
   auto state = load_state(repo, false);
-  if (!state) return error_exit(state.error());
+  if (!state) {
+    // Without a repo only the bundled plugins can be known; a name none of
+    // them has is an unknown command (a typo of "daemon" is not a missing repo).
+    node_state bare;
+    bare.config = boost::json::object();
+    bare.getenv = &read_env;
+    plugin_host bundled(log, bare);
+    bundled.load({bundled_plugin_dir()});
+    const auto names = bundled.names();
+    if (std::find(names.begin(), names.end(), plugin) == names.end()) return unknown_command(plugin, names);
+    return error_exit(state.error());
+  }
   // A disabled plugin's commands still work (`telemetry status`, `off`,
   // `forget`, `erase` are how one checks and cleans up after disabling): it
   // is loaded for this command alone, and the user is told. The daemon never
   // loads it.
-  const auto* disabled_flag = ipfs_common::find_path(state->config, std::vector<std::string>{"Plugins", "Plugins", plugin, "Disabled"});
+  const auto* disabled_flag = plugin_setting(state->config, plugin, "Disabled");
   const bool disabled = disabled_flag && disabled_flag->is_bool() && disabled_flag->get_bool();
   if (disabled) {
-    state->config.as_object()["Plugins"].as_object()["Plugins"].as_object()[plugin].as_object().erase("Disabled");
+    clear_disabled(state->config, plugin);
     log.log(log_level::info, "plugin",
             "plugin " + plugin + " is disabled (Plugins.Plugins." + plugin +
                 ".Disabled); loaded for this command only, the daemon does not load it");
@@ -297,18 +359,13 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
   plugin_host plugins(log, *state);
   plugins.load(plugin_dirs(repo));
   const auto names = plugins.names();
-  if (std::find(names.begin(), names.end(), plugin) == names.end()) {
-    auto known = k_builtin_commands;
-    known.insert(known.end(), names.begin(), names.end());
-    std::string msg = "unknown command \"" + plugin + "\"";
-    if (auto n = nearest(plugin, known)) msg += " (did you mean \"" + *n + "\"?)";
-    return error_exit(msg + ": no such built-in command or loaded plugin; see 'ipfs-stub --help'");
-  }
+  if (std::find(names.begin(), names.end(), plugin) == names.end()) return unknown_command(plugin, names);
   if (args.empty()) return error_exit(plugin + " needs a subcommand; see 'ipfs-stub " + plugin + " --help'");
   plugins.init_all(IPFS_PLUGIN_CONTEXT_COMMAND, plugin);
   if (plugin == "telemetry" && args[0] == "off") return cmd_telemetry_off(repo, plugins, args);
   // Kubo's --enc=json (or --enc json) is the plugin's --json; --enc=text its default.
   boost::json::array rest;
+  std::optional<std::string> enc_json;  // the --enc=json given, as typed, when it became --json
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string a = args[i];
     std::optional<std::string> enc;
@@ -321,12 +378,17 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
     if (enc) {
       if (*enc == "text") continue;
       if (*enc != "json") return error_exit("--enc: \"" + *enc + "\" is not accepted; use json or text");
+      enc_json = a == "--enc" ? "--enc " + *enc : a;
       a = "--json";
     }
     rest.emplace_back(a);
   }
   auto out = plugins.command(plugin, args[0], boost::json::serialize(rest));
   if (!out) return error_exit(out.error());
+  // A plugin refusing "--json" names an option the user did not type.
+  if (out->status == IPFS_PLUGIN_ERR_INVALID_ARGUMENT && enc_json && out->text.find("\"--json\"") != std::string::npos)
+    return error_exit("\"" + *enc_json + "\" is not accepted by 'ipfs-stub " + plugin + " " + args[0] +
+                      "': it has no JSON form (--enc=json is accepted where --json is)");
   if (out->status != IPFS_PLUGIN_OK) return error_exit(out->text);
   if (disabled && args[0] == "status") {
     // Whatever the plugin's own settings say, a daemon sends nothing.
@@ -339,8 +401,14 @@ int cmd_plugin(const std::filesystem::path& repo, const std::string& plugin, con
       o["not_sending_reason"] = "the plugin is disabled (Plugins.Plugins." + plugin + ".Disabled)";
       out->text = boost::json::serialize(jv) + "\n";
     } else {
-      out->text = "Plugin:    disabled (Plugins.Plugins." + plugin +
-                  ".Disabled): the daemon does not load it, nothing will be sent\n" + out->text;
+      // No schedule is shown for what will never run: the plugin's "Schedule:"
+      // line (its status format, docs/telemetry.md) gives way to the reason.
+      std::string text = "Plugin:    disabled (Plugins.Plugins." + plugin +
+                         ".Disabled): the daemon does not load it, nothing will be sent\n";
+      std::istringstream lines(out->text);
+      for (std::string line; std::getline(lines, line);)
+        text += (line.rfind("Schedule:", 0) == 0 ? "Sending:   nothing will be sent: the plugin is disabled" : line) + "\n";
+      out->text = std::move(text);
     }
   }
   std::cout << out->text << std::flush;
@@ -354,16 +422,16 @@ int main(int argc, char** argv) {
 
   log_levels levels;
   std::optional<std::string> level_error;
-  if (auto spec = read_env("GOLOG_LOG_LEVEL")) {
-    if (auto parsed = parse_golog_level(*spec))
+  if (auto spec = golog_env("GOLOG_LOG_LEVEL", &read_env)) {
+    if (auto parsed = parse_golog_level(spec->value, spec->variable))
       levels = *parsed;
     else
       level_error = parsed.error();
   }
   log_format format = log_format::text;
   std::optional<std::string> format_error;
-  if (auto spec = read_env("GOLOG_LOG_FMT")) {
-    if (auto parsed = parse_golog_fmt(*spec))
+  if (auto spec = golog_env("GOLOG_LOG_FMT", &read_env)) {
+    if (auto parsed = parse_golog_fmt(spec->value, spec->variable))
       format = *parsed;
     else
       format_error = parsed.error();
@@ -406,8 +474,8 @@ int main(int argc, char** argv) {
       }
     }
     if (version || (!help && command && *command == "version" && !wants_help(args))) {
-      if (command && *command == "version" && !args.empty() && !wants_help(args))
-        return error_exit("version takes no arguments; see 'ipfs-stub version --help'");
+      if (command && *command == "version")  // takes nothing: an option or argument is named exactly
+        parse_command_line("version", args, po::options_description(), po::positional_options_description());
       std::cout << "ipfs-stub version " << IPFS_STUB_VERSION << "\n";
       return 0;
     }

@@ -1,6 +1,6 @@
 #include "plugin_host.hpp"
 
-#include "ipfs_common/json_path.hpp"
+#include "ipfs_common/edit_distance.hpp"
 #include "ipfs_plugin/host.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <system_error>
 
 #ifndef IPFS_STUB_DOCDIR
@@ -33,6 +34,26 @@ struct plugin_host::loaded {
 
 namespace {
 
+// The member of `obj` that Go's encoding/json decodes into the struct field
+// `field`: the last one whose name equals it ignoring ASCII letter case. (Go
+// also folds the long s and the Kelvin sign; no field read here has them.)
+template <class Object>  // boost::json::object, const or not
+auto go_field(Object& obj, std::string_view field) -> decltype(&obj.begin()->value()) {
+  decltype(&obj.begin()->value()) found = nullptr;
+  for (auto& kv : obj)
+    if (ipfs_common::equal_ignoring_case(kv.key(), field)) found = &kv.value();
+  return found;
+}
+
+template <class Value>  // boost::json::value, const or not
+auto find_plugins_map(Value& config) -> decltype(config.if_object()) {
+  auto* root = config.if_object();
+  auto* outer = root ? go_field(*root, "Plugins") : nullptr;
+  auto* outer_obj = outer ? outer->if_object() : nullptr;
+  auto* inner = outer_obj ? go_field(*outer_obj, "Plugins") : nullptr;
+  return inner ? inner->if_object() : nullptr;
+}
+
 log_level from_abi(int32_t level) {
   switch (level) {
     case IPFS_LOG_DEBUG: return log_level::debug;
@@ -45,6 +66,26 @@ log_level from_abi(int32_t level) {
 
 
 }  // namespace
+
+const boost::json::object* plugins_map(const boost::json::value& config) { return find_plugins_map(config); }
+
+const boost::json::value* plugin_setting(const boost::json::value& config, const std::string& name,
+                                         std::string_view field) {
+  const auto* map = plugins_map(config);
+  const auto* block = map ? map->if_contains(name) : nullptr;
+  const auto* block_obj = block ? block->if_object() : nullptr;
+  return block_obj ? go_field(*block_obj, field) : nullptr;
+}
+
+void clear_disabled(boost::json::value& config, const std::string& name) {
+  auto* map = find_plugins_map(config);
+  auto* block = map ? map->if_contains(name) : nullptr;
+  auto* block_obj = block ? block->if_object() : nullptr;
+  if (!block_obj) return;
+  // stable_erase: the order of the other members decides which spelling wins.
+  for (auto it = block_obj->begin(); it != block_obj->end();)
+    it = ipfs_common::equal_ignoring_case(it->key(), "Disabled") ? block_obj->stable_erase(it) : std::next(it);
+}
 
 ipfs_common::message_result<void> validate_descriptor(const ipfs_plugin_descriptor* d) {
   if (auto why = ipfs_plugin::check_descriptor(d)) return fail(*why);
@@ -88,7 +129,7 @@ plugin_host::plugin_host(go_logger& log, const node_state& state) : log_(log), s
 plugin_host::~plugin_host() { close_all(); }
 
 bool plugin_host::disabled(const std::string& name) const {
-  const auto* v = ipfs_common::find_path(state_.config, std::vector<std::string>{"Plugins", "Plugins", name, "Disabled"});
+  const auto* v = plugin_setting(state_.config, name, "Disabled");
   return v && v->is_bool() && v->get_bool();
 }
 
@@ -157,8 +198,7 @@ void plugin_host::init_all(int32_t context, const std::string& only) {
       ++it;
       continue;
     }
-    const auto* cfg = ipfs_common::find_path(state_.config,
-                                             std::vector<std::string>{"Plugins", "Plugins", p.desc->name, "Config"});
+    const auto* cfg = plugin_setting(state_.config, p.desc->name, "Config");
     ipfs_plugin::instance_options o;
     o.context = context;
     o.repo_path = state_.repo.string();

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ipfs_stub {
@@ -29,6 +30,23 @@ std::filesystem::path bundled_plugin_dir();
 // <exe>/../share/doc/ipfs_telemetry/telemetry.md when it exists (an installed
 // tree, wherever its prefix), else empty: passed to plugins as env.docs_url.
 std::string bundled_docs_file();
+
+// Plugins.Plugins of a config, the map from plugin name to its block, found
+// as Kubo's daemon finds it: Go's encoding/json matches the struct fields
+// (Plugins, then Plugins) in any letter case, and of two spellings the later
+// one wins (each is decoded in turn over the one before). nullptr when absent
+// or not an object.
+const boost::json::object* plugins_map(const boost::json::value& config);
+
+// Plugins.Plugins.<name>.<field> (field "Disabled" or "Config"), found the same
+// way: the plugin's name, a map key, exactly; the field in any letter case, the
+// last spelling winning. nullptr when absent.
+const boost::json::value* plugin_setting(const boost::json::value& config, const std::string& name,
+                                         std::string_view field);
+
+// Removes Plugins.Plugins.<name>.Disabled in every spelling, so that a disabled
+// plugin can be loaded for one command.
+void clear_disabled(boost::json::value& config, const std::string& name);
 
 class plugin_host {
  public:

@@ -51,17 +51,29 @@ mode_decision from_value(mode_source source, const std::string& raw, std::string
 
 bool given(const std::optional<std::string>& v) { return v && !v->empty(); }
 
+// `d` came from the environment: says so when the config's Mode differs.
+mode_decision noting_config(mode_decision d, const mode_inputs& in) {
+  if (!given(in.config_mode) || !d.warning.empty()) return d;  // a bad variable's warning says enough
+  const auto configured = parse_mode(*in.config_mode);
+  if (configured == d.mode) return d;
+  d.note = "Plugins.Plugins.telemetry.Config.Mode \"" + *in.config_mode + "\"" +
+           (configured ? std::string() : " (not an accepted value: \"on\", \"off\", \"auto\")") +
+           " is overridden by " + std::string(to_string(d.source)) + "=\"" + d.raw + "\": telemetry is " +
+           std::string(to_string(d.mode)) + " where this variable is set";
+  return d;
+}
+
 }  // namespace
 
 mode_decision resolve_mode(const mode_inputs& in) {
   if (given(in.ipfs_telemetry_env))
-    return from_value(mode_source::ipfs_telemetry_env, *in.ipfs_telemetry_env, "IPFS_TELEMETRY");
+    return noting_config(from_value(mode_source::ipfs_telemetry_env, *in.ipfs_telemetry_env, "IPFS_TELEMETRY"), in);
   if (given(in.do_not_track_env) && do_not_track_requested(*in.do_not_track_env)) {
     mode_decision d;
     d.mode = telemetry_mode::off;
     d.source = mode_source::do_not_track_env;
     d.raw = *in.do_not_track_env;
-    return d;
+    return noting_config(std::move(d), in);
   }
   if (given(in.config_mode))
     return from_value(mode_source::config, *in.config_mode, "Plugins.Plugins.telemetry.Config.Mode");

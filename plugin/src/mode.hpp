@@ -34,6 +34,10 @@ struct mode_decision {
   mode_source source = mode_source::default_;
   std::string raw;      // the value as given by `source` (empty for the default)
   std::string warning;  // non-empty when an unrecognized value forced the mode off
+  // Non-empty when an environment variable overrides a config Mode that asks
+  // for another mode (or for none of the accepted ones): an opt-out written in
+  // the config must not be ignored without a word.
+  std::string note;
 };
 
 // Precedence: IPFS_TELEMETRY > DO_NOT_TRACK > config Mode > default (on).

@@ -122,6 +122,7 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
   in.config_mode = config_.mode;
   mode_ = resolve_mode(in);
   if (!mode_.warning.empty()) log_.warn(mode_.warning);
+  if (!mode_.note.empty()) log_.info("telemetry: " + mode_.note);
 
   if (config_.endpoint_invalid) {
     endpoint_source_ = endpoint_source::invalid;
@@ -141,6 +142,14 @@ telemetry_plugin::telemetry_plugin(const ipfs_plugin_env& env, plugin_deps deps)
       log_.error("telemetry: " + endpoint_problem_);
     }
   }
+
+  // A command's init says at once what a daemon's start would warn about, so
+  // that `config` checking a new setting reports it: an endpoint that is set
+  // but will not be used (clear text refused, an unusable proxy variable). An
+  // invalid one was reported with the config's warnings above.
+  if (context_ == IPFS_PLUGIN_CONTEXT_COMMAND && mode_.mode != telemetry_mode::off &&
+      (endpoint_source_ == endpoint_source::config || endpoint_source_ == endpoint_source::build_default))
+    if (auto blocker = endpoint_blocker()) log_.warn("telemetry: " + *blocker);
 
   // An explicit opt-out (not an unrecognized value) removes the identifier,
   // at a daemon's start only: commands (status, show, erase) are read-only or
@@ -252,8 +261,12 @@ command_result telemetry_plugin::command(std::string_view name, const boost::jso
       json = true;
     else
       return {IPFS_PLUGIN_ERR_INVALID_ARGUMENT,
-              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) + "'; accepted: " +
-                  (name == "status" || name == "access" ? "--json" : "none")};
+              "unknown option " + boost::json::serialize(a) + " for 'telemetry " + std::string(name) + "'" +
+                  ((name == "status" || name == "access") && a.is_string() &&
+                           ipfs_common::edit_distance(a.get_string(), "--json") <= 2
+                       ? " (did you mean \"--json\"?)"
+                       : "") +
+                  "; accepted: " + (name == "status" || name == "access" ? "--json" : "none")};
   }
   if (name == "status") return status(json);
   if (name == "show") return show();
@@ -274,6 +287,7 @@ command_result telemetry_plugin::status(bool json) const {
   o["mode_source"] = to_string(mode_.source);
   o["mode_value"] = mode_.raw;
   if (!mode_.warning.empty()) o["mode_warning"] = mode_.warning;
+  if (!mode_.note.empty()) o["mode_note"] = mode_.note;
   o["endpoint"] = endpoint_;
   o["endpoint_source"] = to_string(endpoint_source_);
   o["delay"] = format_go_duration(config_.delay);
@@ -324,6 +338,7 @@ command_result telemetry_plugin::status(bool json) const {
   else
     t += " (from " + std::string(to_string(mode_.source)) + "=\"" + mode_.raw + "\")\n";
   if (!mode_.warning.empty()) t += "Warning:   " + mode_.warning + "\n";
+  if (!mode_.note.empty()) t += "Note:      " + mode_.note + "\n";
   if (endpoint_source_ == endpoint_source::invalid)
     t += "Endpoint:  unusable: " + *blocker + "\n";
   else if (endpoint_.empty())
