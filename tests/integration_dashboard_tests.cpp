@@ -432,6 +432,10 @@ BOOST_AUTO_TEST_CASE(fields_older_releases_do_not_send_are_shown_as_not_reported
   BOOST_TEST(dom.find("provide_dht_interval_custom: 0 of 2 nodes; 3 not reported by older releases") != std::string::npos);
   BOOST_TEST(dom.find("platform_vm: 0 of 5 nodes</title>") != std::string::npos);  // every node reports it
   BOOST_TEST(dom.find("(absent)") == std::string::npos);  // never shown as a value
+  // In words below the chart as well, not only in each bar's title.
+  BOOST_TEST(dom.find("provide_dht_sweep_enabled: 3 of 5 nodes not reported by older releases;") != std::string::npos,
+             dom);
+  BOOST_TEST(dom.find("Shares are of the nodes that report the field.") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(private_stats_dashboard_asks_for_the_token) {

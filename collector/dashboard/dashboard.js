@@ -178,11 +178,17 @@
       .filter(([field]) => flagFields.has(field))
       .map(([field, values]) => {
         const absent = values[ABSENT] || 0;
-        return { label: field, value: values["true"] || 0, total: n - absent,
+        return { label: field, value: values["true"] || 0, total: n - absent, absent,
           note: absent ? `${absent} ${ABSENT_LABEL}` : "" };
       })
-      .sort((a, b) => b.value - a.value);
+      .sort((a, b) => b.value / Math.max(1, b.total) - a.value / Math.max(1, a.total) || b.value - a.value);
     barChart("chart-flags", flags, n, true);
+    // Said in words too, not only in each bar's title.
+    const note = document.getElementById("flags-note");
+    const unreported = flags.filter((f) => f.absent > 0);
+    note.hidden = unreported.length === 0;
+    note.textContent = unreported.map((f) => `${f.label}: ${f.absent} of ${n} nodes ${ABSENT_LABEL}`).join("; ") +
+      (unreported.length ? ". Shares are of the nodes that report the field." : "");
 
     const status = document.getElementById("status");
     status.className = "";
