@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -110,6 +112,30 @@ BOOST_AUTO_TEST_CASE(keeps_only_the_last_30_attempts) {
   BOOST_TEST(std::count(text.begin(), text.end(), '\n') == 30);
   BOOST_TEST(log.last()->at("status").as_int64() == 244);
   BOOST_TEST(boost::json::parse(text.substr(0, text.find('\n'))).at("status").as_int64() == 215);
+}
+
+BOOST_AUTO_TEST_CASE(each_kind_keeps_its_own_last_30_and_last_finds_its_kind) {
+  temp_dir dir;
+  posix_file_system fs;
+  sent_log log(fs, dir.path());
+  send_outcome ok;
+  ok.status = 200;
+  BOOST_REQUIRE(log.record(std::chrono::system_clock::now(), "e", ok, "{\"event\":1}"));
+  // Many access requests after it: the event's record stays, and stays "the last event".
+  for (unsigned i = 0; i < 40; ++i) {
+    ok.status = 300 + i;
+    BOOST_REQUIRE(log.record(std::chrono::system_clock::now(), "e/v1/access", ok, "{}", abandon_reason::none, "access"));
+  }
+  const auto text = read_text(log.path());
+  BOOST_TEST(std::count(text.begin(), text.end(), '\n') == 31);
+  BOOST_TEST_REQUIRE(log.last().has_value());
+  BOOST_TEST(log.last()->at("status").as_int64() == 200);
+  BOOST_TEST(log.last()->at("kind").as_string() == "event");
+  BOOST_TEST(log.last("access")->at("status").as_int64() == 339);
+  BOOST_TEST(!log.last("erasure").has_value());
+  // A line written before kinds were recorded counts as an event.
+  std::ofstream(log.path(), std::ios::app) << R"({"time":"2026-01-01T00:00:00Z","status":201,"body":"{}"})" << "\n";
+  BOOST_TEST(log.last()->at("status").as_int64() == 201);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,6 +7,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <map>
+#include <vector>
+
 
 namespace ipfs_telemetry {
 
@@ -21,8 +24,17 @@ std::string_view to_string(abandon_reason r) {
 }
 
 namespace {
-// 30 entries of a ~1.5 KiB body each; a much larger file is not ours.
+// 30 entries of a ~1.5 KiB body each, per kind; a much larger file is not ours.
 constexpr std::size_t k_max_file = 4 * 1024 * 1024;
+
+// An entry's kind; "event" for one without (written before kinds were) or unreadable.
+std::string kind_of(const std::string& line) {
+  boost::system::error_code ec;
+  const auto jv = boost::json::parse(line, ec);
+  const auto* o = ec ? nullptr : jv.if_object();
+  const auto* k = o ? o->if_contains("kind") : nullptr;
+  return k && k->is_string() ? std::string(k->get_string()) : std::string("event");
+}
 }  // namespace
 
 sent_log::sent_log(file_system& fs, std::filesystem::path repo)
@@ -44,11 +56,13 @@ std::vector<std::string> sent_log::lines() {
 
 boost::system::result<void, std::string> sent_log::record(std::chrono::system_clock::time_point when,
                                                           std::string_view endpoint, const send_outcome& outcome,
-                                                          std::string_view body, abandon_reason reason) {
+                                                          std::string_view body, abandon_reason reason,
+                                                          std::string_view kind) {
   using ipfs_common::redact_credentials;
   if (reason == abandon_reason::none && outcome.timed_out) reason = abandon_reason::timeout;
   boost::json::object entry;
   entry["time"] = ipfs_common::rfc3339_utc(when);
+  entry["kind"] = kind;
   entry["endpoint"] = redact_credentials(endpoint);
   if (outcome.ec) {
     entry["status"] = nullptr;
@@ -70,9 +84,16 @@ boost::system::result<void, std::string> sent_log::record(std::chrono::system_cl
 
   auto all = lines();
   all.push_back(boost::json::serialize(entry));
-  const std::size_t skip = all.size() > k_sent_log_keep ? all.size() - k_sent_log_keep : 0;
+  // Of each kind, the newest k_sent_log_keep: count from the end.
+  std::vector<std::string> kinds;
+  kinds.reserve(all.size());
+  for (const auto& l : all) kinds.push_back(kind_of(l));
+  std::vector<bool> keep(all.size(), false);
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = all.size(); i-- > 0;) keep[i] = ++seen[kinds[i]] <= k_sent_log_keep;
   std::string text;
-  for (std::size_t i = skip; i < all.size(); ++i) text += all[i] + "\n";
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (keep[i]) text += all[i] + "\n";
   if (auto ec = fs_.write_atomic(path_, text, 0600))
     return ipfs_common::fail("cannot write " + path_.string() + ": " + ec.message());
   return {};
@@ -84,13 +105,16 @@ boost::system::result<void, std::string> sent_log::check() {
   return ipfs_common::fail("cannot use the audit log " + path_.string() + ": " + perms.error().message());
 }
 
-std::optional<boost::json::object> sent_log::last() {
-  auto all = lines();
-  if (all.empty()) return std::nullopt;
-  boost::system::error_code ec;
-  auto jv = boost::json::parse(all.back(), ec);
-  if (ec || !jv.is_object()) return std::nullopt;
-  return jv.as_object();
+std::optional<boost::json::object> sent_log::last(std::string_view kind) {
+  const auto all = lines();
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (kind_of(*it) != kind) continue;
+    boost::system::error_code ec;
+    auto jv = boost::json::parse(*it, ec);
+    if (ec || !jv.is_object()) return std::nullopt;
+    return jv.as_object();
+  }
+  return std::nullopt;
 }
 
 }  // namespace ipfs_telemetry

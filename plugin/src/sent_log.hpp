@@ -3,8 +3,10 @@
 // line per attempt, however it ended: time, endpoint, HTTP status or error,
 // whether the body was written and to which URLs (the endpoint, then any
 // redirect targets), whether the attempt was abandoned (timeout, shutdown,
-// superseded by a newer collection), and the exact body. Only the last 30
-// attempts are kept. URL credentials never reach the file.
+// superseded by a newer collection), what it was ("kind": "event", or a
+// node's "erasure" or "access" request), and the exact body. Only the last
+// 30 attempts of each kind are kept (asking for access 30 times does not push
+// the record of sent events out). URL credentials never reach the file.
 
 #include "file_system.hpp"
 #include "sender.hpp"
@@ -39,19 +41,21 @@ class sent_log {
   sent_log(file_system& fs, std::filesystem::path repo);
   const std::filesystem::path& path() const { return path_; }
 
-  // Appends one attempt, dropping the oldest beyond k_sent_log_keep. The file
-  // is replaced atomically. A message on failure.
+  // Appends one attempt of `kind`, dropping the oldest of that kind beyond
+  // k_sent_log_keep. The file is replaced atomically. A message on failure.
   boost::system::result<void, std::string> record(std::chrono::system_clock::time_point when,
                                                   std::string_view endpoint, const send_outcome& outcome,
                                                   std::string_view body,
-                                                  abandon_reason reason = abandon_reason::none);
+                                                  abandon_reason reason = abandon_reason::none,
+                                                  std::string_view kind = "event");
 
   // Whether the file can be written: it is a regular file or absent. The
   // message names the file and what is there instead.
   boost::system::result<void, std::string> check();
 
-  // The newest entry, nullopt when there is none (or the file is unreadable).
-  std::optional<boost::json::object> last();
+  // The newest entry of `kind` (an entry written before kinds were recorded
+  // is an "event"), nullopt when there is none (or the file is unreadable).
+  std::optional<boost::json::object> last(std::string_view kind = "event");
 
  private:
   std::vector<std::string> lines();

@@ -436,7 +436,8 @@ boost::system::result<telemetry_plugin::owner_answer, std::string> telemetry_plu
   made->reset();
 
   sent_log sent(*deps_.fs, repo_);
-  if (auto r = sent.record(std::chrono::system_clock::now(), out.url, out.outcome, req.body); !r)
+  if (auto r = sent.record(std::chrono::system_clock::now(), out.url, out.outcome, req.body, abandon_reason::none, what);
+      !r)
     log_.warn("telemetry: cannot record the " + std::string(what) + " request in " + sent.path().string() + ": " +
               r.error());
   return out;
