@@ -152,6 +152,22 @@ BOOST_DATA_TEST_CASE(past_the_cap_access_answers_the_newest_and_says_older_ones_
   BOOST_TEST(head.find("Telemetry-Access-Limit: 10000\r\n") != std::string::npos, head);
   BOOST_TEST(head.find("Telemetry-Access-Truncated: ") != std::string::npos, head);
   BOOST_TEST((answer.substr(split + 4) == newest));  // byte for byte as the export writes them
+
+  // The same through the CLI and the plugin's real sender: an answer of
+  // megabytes (far past the 64 KiB kept for a send's answer) printed whole,
+  // and the truncation said on stderr.
+  node n(dir.path() / "node");
+  n.point_at(c.url(), "100ms");
+  {
+    std::ofstream(n.uuid_file()) << test_uuid(5) << "\n";
+    std::filesystem::permissions(n.uuid_file(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+  BOOST_REQUIRE(n.uuid() == test_uuid(5));
+  const auto r = n.cli({"telemetry", "access"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(r.out.size() > (1u << 20));
+  BOOST_TEST((r.out == newest));
+  BOOST_TEST(r.err.find("newest 10000 events only") != std::string::npos, r.err);
 }
 
 BOOST_DATA_TEST_CASE(telemetry_access_prints_exactly_the_stored_events_and_none_after_erase,
