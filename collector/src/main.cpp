@@ -433,6 +433,7 @@ int serve(const std::vector<std::string>& args) {
   metrics.set_collection_on(settings.collecting());
   asio::thread_pool readers(2);
   asio::thread_pool exporters(2);
+  asio::thread_pool accessors(1);  // POST /v1/access: anyone may ask, so not on the readers' threads
 
   server_context ctx;
   ctx.tls.set(tls);
@@ -441,6 +442,7 @@ int serve(const std::vector<std::string>& args) {
   ctx.actions.metrics = &metrics;
   ctx.actions.readers = &readers;
   ctx.actions.exporters = &exporters;
+  ctx.actions.accessors = &accessors;
   ctx.actions.settings = &settings;
   ctx.actions.log = &log_at;
   ctx.log = &log_at;
@@ -560,6 +562,7 @@ int serve(const std::vector<std::string>& args) {
   ctx.sessions.set_on_empty({});
   readers.join();
   exporters.join();
+  accessors.join();
   watcher.stop();
   maintenance.stop();
   store.close();  // commits whatever was queued

@@ -186,7 +186,8 @@ void erase_node(action_context& ctx, std::string uuid, bool admin, const request
 void read_access(action_context& ctx, std::string uuid, const request_meta& meta, const asio::any_io_executor& ex,
                  answer_fn reply) {
   if (ctx.stats_bytes.load() > ctx.max_stats_bytes) return reply(respond_with(busy(meta.version)));
-  asio::post(*ctx.readers, [&ctx, uuid = std::move(uuid), meta, ex, reply = std::move(reply)]() mutable {
+  auto& pool = ctx.accessors ? *ctx.accessors : *ctx.readers;
+  asio::post(pool, [&ctx, uuid = std::move(uuid), meta, ex, reply = std::move(reply)]() mutable {
     std::optional<node_events_read> events;
     try {
       events = ctx.store->node_events(uuid, k_max_access_events);

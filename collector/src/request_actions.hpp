@@ -62,6 +62,10 @@ struct action_context {
   // long (PostgreSQL sorts a day before its first row), and must not hold up
   // /v1/stats. nullptr: the readers.
   boost::asio::thread_pool* exporters = nullptr;
+  // The access requests' reads (POST /v1/access, which needs no token): a
+  // flood of them waits here, not in front of the stats, the settings and an
+  // admin's PUT on the readers. nullptr: the readers.
+  boost::asio::thread_pool* accessors = nullptr;
   // Bytes of /v1/stats answers built and not yet written, over every
   // session: beyond max_stats_bytes a new stats request is answered 503
   // (Retry-After: 1) instead of being read, so clients reading slowly cannot
