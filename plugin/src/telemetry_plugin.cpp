@@ -464,7 +464,9 @@ command_result telemetry_plugin::erase() const {
 command_result telemetry_plugin::access(bool json) const {
   auto asked = ask_as_owner(k_access_path, send_method::post, k_max_access_answer, "access");
   if (!asked) return {IPFS_PLUGIN_ERR_FAILED, asked.error()};
-  const auto& [url, outcome] = *asked;
+  // Named references, not a structured binding: the header lambda below uses them (clang 14 cannot capture one).
+  const auto& url = asked->url;
+  const auto& outcome = asked->outcome;
   if (!outcome.ec && (outcome.status == 404 || outcome.status == 405))
     return {IPFS_PLUGIN_ERR_FAILED,
             "the collector at " + url + " does not offer access to a node's events (" + outcome.describe() + ")"};
