@@ -42,16 +42,7 @@ std::vector<json::value> stored_of(const collector_process& c, const std::string
 
 std::string metrics(const collector_process& c) { return http_request(c.port(), http::verb::get, "/metrics").body; }
 
-struct fixture {
-  temp_dir dir;
-  test_pki pki{dir.path() / "pki"};
-  node n{dir.path()};
-
-  std::filesystem::path sub(const std::string& name) {
-    auto d = dir.path() / name;
-    std::filesystem::create_directories(d);
-    return d;
-  }
+struct fixture : node_fixture {
   // Runs the daemon until the collector holds `events` in all.
   void send_once(const collector_process& c, std::size_t events, env_changes env = {}) {
     auto d = n.daemon({}, std::move(env));

@@ -56,12 +56,6 @@ json::object stats_day(const collector_process& c, std::int64_t nodes) {
   return day;
 }
 
-std::string metric_line(const collector_process& c, const std::string& name) {
-  const auto body = http_request(c.port(), http::verb::get, "/metrics").body;
-  const auto at = body.find("\n" + name + " ");
-  return at == std::string::npos ? std::string() : body.substr(at + 1, body.find('\n', at + 1) - at - 1);
-}
-
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;

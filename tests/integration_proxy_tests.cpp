@@ -11,16 +11,7 @@ using namespace test_support;
 
 namespace {
 
-struct fixture {
-  temp_dir dir;
-  test_pki pki{dir.path() / "pki"};
-  node n{dir.path()};
-
-  std::filesystem::path sub(const std::string& name) {
-    auto d = dir.path() / name;
-    std::filesystem::create_directories(d);
-    return d;
-  }
+struct fixture : node_fixture {
   std::unique_ptr<collector_process> tls_collector() {
     return start_tls_collector(dir.path(), pki.issue({"leaf", {"localhost"}, {"127.0.0.1"}}), "tls-collector");
   }

@@ -31,12 +31,6 @@ json::object settings_of(const collector_process& c, const std::string& bearer =
   return json::parse(r.body).as_object();
 }
 
-std::string metric_line(const collector_process& c, const std::string& name) {
-  const auto body = http_request(c.port(), http::verb::get, "/metrics").body;
-  const auto at = body.find("\n" + name + " ");
-  return at == std::string::npos ? std::string() : body.substr(at + 1, body.find('\n', at + 1) - at - 1);
-}
-
 std::size_t lines_in(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 }  // namespace

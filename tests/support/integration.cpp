@@ -142,6 +142,18 @@ std::string fresh_db(const std::string& engine, const std::filesystem::path& dir
   return cluster.uri(cluster.create_database("collector"));
 }
 
+std::filesystem::path node_fixture::sub(const std::string& name) const {
+  auto d = dir.path() / name;
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+std::string metric_line(const collector_process& c, const std::string& name) {
+  const auto body = http_request(c.port(), http::verb::get, "/metrics").body;
+  const auto at = body.find("\n" + name + " ");
+  return at == std::string::npos ? std::string() : body.substr(at + 1, body.find('\n', at + 1) - at - 1);
+}
+
 std::string stored_text(const std::string& db) {
   if (!db.starts_with("postgresql://")) return read_text(db);
   const std::string name = db.substr(db.rfind('/') + 1);

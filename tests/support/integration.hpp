@@ -83,6 +83,9 @@ std::string fresh_db(const std::string& engine, const std::filesystem::path& dir
 // PostgreSQL database (with its column names).
 std::string stored_text(const std::string& db);
 
+// The sample line "NAME VALUE" of metric `name` in the collector's /metrics; "" when absent.
+std::string metric_line(const collector_process& c, const std::string& name);
+
 // A running `ipfs-stub daemon`.
 class daemon_process {
  public:
@@ -119,6 +122,15 @@ class node {
  private:
   std::filesystem::path dir_, repo_;
   int daemons_ = 0;
+};
+
+// A test's directory, a PKI in it, and a node on it; sub() makes (and
+// names) a subdirectory, e.g. for a collector of its own.
+struct node_fixture {
+  temp_dir dir;
+  test_pki pki{dir.path() / "pki"};
+  node n{dir.path()};
+  std::filesystem::path sub(const std::string& name) const;
 };
 
 // A Beast server on 127.0.0.1 that records every request and answers each
